@@ -1,0 +1,89 @@
+/**
+ * R1–R4 (and the weak Post-TBF response rule): ASL tumor blood flow predicts early response and residual
+ * tumor after chemoradiotherapy. Liu et al., Insights into Imaging 2022;13:114, Table 5,
+ * doi 10.1186/s13244-022-01248-x. Positive class of every rule is the good outcome.
+ */
+import { TBF_RULE_IDS, type TbfRuleId, type TbfThresholdSet } from './thresholds';
+import { checkNumber, insufficient, type InputId, type InsufficientData, type Problem } from './types';
+
+/** TBF measurements in mL/(100.g)/min. Absent means not measured (or not usable upstream). */
+export interface TbfInputs {
+  readonly preTbf?: number | undefined;
+  readonly postTbf?: number | undefined;
+}
+
+interface TbfRuleContext {
+  readonly rule: TbfRuleId;
+  readonly cutoff: number;
+  readonly thresholdSet: string;
+}
+
+export type TbfRuleResult =
+  | (TbfRuleContext & {
+      readonly kind: 'favorable' | 'unfavorable';
+      /** The compared value: Pre-TBF, Post-TBF or ΔTBF = Pre − Post. */
+      readonly value: number;
+      readonly inputs: readonly InputId[];
+    })
+  | (TbfRuleContext & InsufficientData);
+
+/** Which measurements each rule reads. */
+export const TBF_RULE_INPUTS: Readonly<Record<TbfRuleId, readonly ('pre-tbf' | 'post-tbf')[]>> = {
+  'pre-tbf-response': ['pre-tbf'],
+  'pre-tbf-residual': ['pre-tbf'],
+  'delta-tbf-response': ['pre-tbf', 'post-tbf'],
+  'delta-tbf-residual': ['pre-tbf', 'post-tbf'],
+  'post-tbf-response': ['post-tbf'],
+};
+
+/**
+ * ΔTBF = Pre-TBF − Post-TBF (Liu 2022, Methods: "the change in TBF value"). Always recomputed from the
+ * two measurements; a stored delta is never trusted. Positive when flow fell during treatment.
+ */
+export function deltaTbf(preTbf: number, postTbf: number): number {
+  return preTbf - postTbf;
+}
+
+/**
+ * The strict comparison every cutoff in this project uses: a value strictly above the cutoff is the
+ * favorable side; a value equal to the cutoff is unfavorable (the papers' ROC software reports criteria
+ * as "> x"; clinical-spec.md section 5).
+ */
+export function isAboveCutoff(value: number, cutoff: number): boolean {
+  return value > cutoff;
+}
+
+/**
+ * Applies one tumor-blood-flow rule of Liu 2022 Table 5. Pre- and Post-TBF must be finite and not
+ * negative (a blood flow cannot be); ΔTBF may be negative. Anything else is `insufficient-data` naming
+ * the inputs.
+ */
+export function evaluateTbfRule(rule: TbfRuleId, inputs: TbfInputs, set: TbfThresholdSet): TbfRuleResult {
+  const context: TbfRuleContext = { rule, cutoff: set.cutoffs[rule], thresholdSet: set.id };
+  const missing: InputId[] = [];
+  const problems: Problem[] = [];
+  const needed = TBF_RULE_INPUTS[rule];
+  const pre = needed.includes('pre-tbf') ? checkNumber('pre-tbf', inputs.preTbf, missing, problems, 0) : undefined;
+  const post = needed.includes('post-tbf') ? checkNumber('post-tbf', inputs.postTbf, missing, problems, 0) : undefined;
+  if (missing.length > 0) return { ...context, ...insufficient(missing, problems) };
+
+  if (!Number.isFinite(context.cutoff)) {
+    return { ...context, ...insufficient<InputId>([], [{ input: 'cutoff', reason: 'not-finite' }]) };
+  }
+  // Every rule reads at least one measurement, and all it reads were checked above.
+  const value = pre !== undefined && post !== undefined ? deltaTbf(pre, post) : ((pre ?? post) as number);
+  return {
+    ...context,
+    kind: isAboveCutoff(value, context.cutoff) ? 'favorable' : 'unfavorable',
+    value,
+    inputs: needed,
+  };
+}
+
+/** All five TBF rules for one patient, in the order of Liu 2022 Table 5. */
+export function evaluateTbfRules(inputs: TbfInputs, set: TbfThresholdSet): Readonly<Record<TbfRuleId, TbfRuleResult>> {
+  return Object.fromEntries(TBF_RULE_IDS.map((rule) => [rule, evaluateTbfRule(rule, inputs, set)])) as Record<
+    TbfRuleId,
+    TbfRuleResult
+  >;
+}
