@@ -8,6 +8,7 @@ module.exports = {
   collectCoverageFrom: ['src/**/*.ts', '!src/app/**'],
   coverageReporters: ['text-summary', 'text', 'lcov'],
   coverageThreshold: {
-    './src/core/': { branches: 95, functions: 100, lines: 98, statements: 98 },
+    // Statement counts through SWC's transform are approximate; branches and functions are exact.
+    './src/core/': { branches: 100, functions: 100, lines: 95, statements: 95 },
   },
 };

@@ -4,7 +4,7 @@
  * z-scored 2D features of the primary tumor on contrast-enhanced T1-weighted MRI; high when > 0.
  */
 import { ICTOS_FEATURES, type IctosFeature, type IctosNormalization, type IctosThresholdSet } from './thresholds';
-import { checkNumber, insufficient, type InputId, type InsufficientData, type Problem } from './types';
+import { checkNumber, insufficient, snapDecimal, type InputId, type InsufficientData, type Problem } from './types';
 
 /** The z-score input id of each feature (conventions.md). */
 export const FEATURE_INPUT_ID: Readonly<Record<IctosFeature, InputId>> = {
@@ -121,6 +121,7 @@ export function evaluateIctos(
     const raw = raws[f];
     features[f] = raw === undefined ? { z: zf, coefficient, contribution } : { z: zf, coefficient, contribution, raw };
   }
+  score = snapDecimal(score);
   if (!Number.isFinite(score)) {
     return { ...context, ...insufficient(['ictos'], [{ input: 'ictos', reason: 'not-finite' }]) };
   }

@@ -4,7 +4,7 @@
  * doi 10.1186/s13244-022-01248-x. Positive class of every rule is the good outcome.
  */
 import { TBF_RULE_IDS, type TbfRuleId, type TbfThresholdSet } from './thresholds';
-import { checkNumber, insufficient, type InputId, type InsufficientData, type Problem } from './types';
+import { checkNumber, insufficient, snapDecimal, type InputId, type InsufficientData, type Problem } from './types';
 
 /** TBF measurements in mL/(100.g)/min. Absent means not measured (or not usable upstream). */
 export interface TbfInputs {
@@ -38,10 +38,11 @@ export const TBF_RULE_INPUTS: Readonly<Record<TbfRuleId, readonly ('pre-tbf' | '
 
 /**
  * ΔTBF = Pre-TBF − Post-TBF (Liu 2022, Methods: "the change in TBF value"). Always recomputed from the
- * two measurements; a stored delta is never trusted. Positive when flow fell during treatment.
+ * two measurements; a stored delta is never trusted. Positive when flow fell during treatment. Snapped
+ * to nine decimals so that a delta equal to a cutoff in decimal arithmetic compares equal to it.
  */
 export function deltaTbf(preTbf: number, postTbf: number): number {
-  return preTbf - postTbf;
+  return snapDecimal(preTbf - postTbf);
 }
 
 /**

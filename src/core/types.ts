@@ -93,6 +93,17 @@ export function checkNumber<Id extends string>(
   return value;
 }
 
+/**
+ * Removes binary floating-point noise from a computed value by rounding to nine decimals, so that a
+ * difference or weighted sum that is exactly a cutoff in decimal arithmetic (157.52 − 100 = 57.52) also
+ * compares equal to it (the raw double would be 57.52000000000001, on the wrong side of a strict cutoff).
+ * Values too large to scale are returned unchanged.
+ */
+export function snapDecimal(x: number): number {
+  const scaled = x * 1e9;
+  return Number.isFinite(scaled) ? Math.round(scaled) / 1e9 : x;
+}
+
 export function insufficient<Id extends string>(missing: readonly Id[], problems: readonly Problem[]): InsufficientData<Id> {
   return { kind: 'insufficient-data', missing: [...new Set(missing)], problems };
 }
