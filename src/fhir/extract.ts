@@ -1,0 +1,533 @@
+/**
+ * From a patient's FHIR R4 resources to the core's inputs, implementing clinical-spec.md section 4:
+ * which Observations count (status, effective time), when treatment started, which TBF is the
+ * pre-treatment and which the 40 Gy measurement, how staging, units, comparators and the ICTOS sources
+ * are read. Every input carries its provenance; everything found but not used is reported with a reason.
+ * Pure: `now` is an argument.
+ */
+import type {
+  CodeableConcept,
+  Coding,
+  Condition,
+  MedicationAdministration,
+  Observation,
+  Procedure,
+  Quantity,
+  Reference,
+} from 'fhir/r4';
+import {
+  dayDoseReached,
+  DEFAULT_THRESHOLDS,
+  type BoundedValue,
+  type IctosFeature,
+  type InputId,
+  type PatientInputs,
+  type ThresholdSets,
+} from '../core';
+import { DEFAULT_CODE_LISTS, matchesAny, SYSTEMS, type CodeLists, type CodeRef, type ValueCode } from './codes';
+import { parseStagingText, type StagingAxis } from './staging-text';
+import { convertQuantity, type MeasurementKind, type UnitProblem } from './units';
+
+/** The resources one patient's assessment reads (as the loader returns them). */
+export interface PatientRecord {
+  readonly patient?: { readonly resourceType: 'Patient'; readonly id?: string } | undefined;
+  readonly conditions: readonly Condition[];
+  readonly observations: readonly Observation[];
+  readonly procedures: readonly Procedure[];
+  readonly medicationAdministrations: readonly MedicationAdministration[];
+}
+
+/** What is extracted: the core's input ids, the raw features, and the tumor diameters for the atrophy rate. */
+export type ExtractKey = InputId | 'skewness' | 'glcm-variance' | 'glrlm-lrhgle' | 'mptd-pre' | 'mptd-post';
+
+/** An assumption or transformation the card must show next to the value. */
+export type ExtractionNote =
+  /** Only a preliminary result exists. */
+  | 'preliminary'
+  /** No treatment is recorded, so the latest value was taken as pre-treatment. */
+  | 'assumed-pre-treatment'
+  /** The 40 Gy timepoint was inferred from the RT start date and the fractionation schedule. */
+  | 'timepoint-inferred'
+  /** The value was converted from the recorded unit. */
+  | 'unit-converted';
+
+export interface Provenance {
+  /** "Observation/abc" */
+  readonly reference: string;
+  /** effective[x] as recorded */
+  readonly effective: string;
+  readonly status: string;
+  /** The value as recorded: a number (with comparator), or a code/text for staging. */
+  readonly recordedValue: number | string;
+  readonly recordedUnit?: string;
+  readonly comparator?: string;
+  readonly notes: readonly ExtractionNote[];
+}
+
+export interface Extracted<V = number> {
+  readonly value: V;
+  /** The unit of `value` after conversion. */
+  readonly unit?: string;
+  readonly provenance: Provenance;
+}
+
+export type UnusableReason =
+  | 'status-excluded'
+  | 'no-effective-time'
+  | 'future-dated'
+  | 'outside-window'
+  | 'not-pre-treatment'
+  | 'no-rt-start'
+  | 'superseded-by-final'
+  | 'conflicting'
+  | UnitProblem;
+
+/** A resource that was found for an input but not used, and why. */
+export interface Unusable {
+  readonly input: ExtractKey;
+  readonly reference: string;
+  readonly reason: UnusableReason;
+  readonly detail?: string;
+}
+
+export interface TreatmentTimeline {
+  /** Earliest start of RT or chemotherapy, if any is recorded. */
+  readonly start?: { readonly date: string; readonly reference: string };
+  readonly rtStart?: { readonly date: string; readonly reference: string };
+  readonly rtEnd?: string;
+  /** First day of the Post-TBF window (RT start + the schedule's day). */
+  readonly postWindowStart?: string;
+  /** The schedule day on which the 40 Gy dose is reached (25 by default). */
+  readonly postWindowDay?: number;
+  /** True when any RT or chemotherapy record counted (even one starting in the future). */
+  readonly recorded: boolean;
+  readonly started: boolean;
+}
+
+export interface Extraction {
+  readonly now: string;
+  /** Ready for `assessPatient`. */
+  readonly inputs: PatientInputs;
+  readonly found: Readonly<Partial<Record<ExtractKey, Extracted<number | string>>>>;
+  readonly unusable: readonly Unusable[];
+  readonly treatment: TreatmentTimeline;
+  readonly npcCondition?: { readonly reference: string; readonly code: string; readonly system: string };
+  /** AJCC edition read from the staging method, and where from. */
+  readonly edition?: { readonly value: 7 | 8; readonly reference: string };
+}
+
+export interface ExtractOptions {
+  readonly codes?: CodeLists;
+  readonly thresholds?: ThresholdSets;
+}
+
+const FINAL_STATUSES = new Set(['final', 'amended', 'corrected']);
+const DAY_MS = 86_400_000;
+
+/** effective[x] of an Observation as recorded, and as epoch milliseconds. */
+function effectiveOf(o: Observation): { text: string; ms: number } | undefined {
+  const text = o.effectiveDateTime ?? o.effectiveInstant ?? o.effectivePeriod?.start;
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? { text, ms } : undefined;
+}
+
+const ref = (r: { resourceType: string; id?: string | undefined }) => `${r.resourceType}/${r.id ?? '(no id)'}`;
+const codingsOf = (cc: CodeableConcept | undefined): Coding[] => cc?.coding ?? [];
+const conceptHas = (cc: CodeableConcept | undefined, refs: readonly CodeRef[]) => matchesAny(codingsOf(cc), refs);
+
+/** A usable Observation candidate for one input. */
+interface Candidate {
+  readonly obs: Observation;
+  readonly reference: string;
+  readonly effective: { text: string; ms: number };
+  readonly final: boolean;
+}
+
+/** The result of choosing among candidates in a window: the chosen one, and the notes it carries. */
+interface Choice {
+  readonly candidate: Candidate;
+  readonly preliminary: boolean;
+}
+
+/**
+ * Deterministic choice (section 4): among final/amended/corrected candidates in the window, else among
+ * preliminary ones, the latest by effective time; ties by resource id.
+ */
+function chooseLatest(candidates: readonly Candidate[]): Choice | undefined {
+  const finals = candidates.filter((c) => c.final);
+  const pool = finals.length > 0 ? finals : candidates;
+  const sorted = [...pool].sort((a, b) => b.effective.ms - a.effective.ms || a.reference.localeCompare(b.reference));
+  const candidate = sorted[0];
+  return candidate === undefined ? undefined : { candidate, preliminary: !candidate.final };
+}
+
+class Extractor {
+  private readonly codes: CodeLists;
+  private readonly thresholds: ThresholdSets;
+  private readonly nowMs: number;
+  private readonly patientRef: string | undefined;
+  readonly unusable: Unusable[] = [];
+  readonly found: Partial<Record<ExtractKey, Extracted<number | string>>> = {};
+
+  constructor(
+    private readonly record: PatientRecord,
+    now: string,
+    options: ExtractOptions,
+  ) {
+    this.codes = options.codes ?? DEFAULT_CODE_LISTS;
+    this.thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+    this.nowMs = Date.parse(now);
+    this.patientRef = record.patient?.id !== undefined ? `Patient/${record.patient.id}` : undefined;
+  }
+
+  /** Resources about another patient are never used (a defensive check; the loader also filters). */
+  private mine(subject: Reference | undefined): boolean {
+    return this.patientRef === undefined || subject?.reference === this.patientRef;
+  }
+
+  /** Observations with one of the codes, filtered by status and time; the rejected ones are reported. */
+  candidates(input: ExtractKey, refs: readonly CodeRef[]): Candidate[] {
+    const out: Candidate[] = [];
+    for (const obs of this.record.observations) {
+      if (!this.mine(obs.subject) || !conceptHas(obs.code, refs)) continue;
+      const reference = ref(obs);
+      if (!FINAL_STATUSES.has(obs.status) && obs.status !== 'preliminary') {
+        this.unusable.push({ input, reference, reason: 'status-excluded', detail: obs.status });
+        continue;
+      }
+      const effective = effectiveOf(obs);
+      if (effective === undefined) {
+        this.unusable.push({ input, reference, reason: 'no-effective-time' });
+        continue;
+      }
+      if (effective.ms > this.nowMs) {
+        this.unusable.push({ input, reference, reason: 'future-dated', detail: effective.text });
+        continue;
+      }
+      out.push({ obs, reference, effective, final: FINAL_STATUSES.has(obs.status) });
+    }
+    return out;
+  }
+
+  /** Reports the candidates that were passed over for the chosen one. */
+  private reportPassedOver(
+    input: ExtractKey,
+    all: readonly Candidate[],
+    inWindow: readonly Candidate[],
+    choice: Choice | undefined,
+    outside: UnusableReason | undefined,
+  ): void {
+    for (const c of all) {
+      if (c === choice?.candidate) continue;
+      if (!inWindow.includes(c)) {
+        if (outside !== undefined) this.unusable.push({ input, reference: c.reference, reason: outside, detail: c.effective.text });
+      }
+      else if (choice !== undefined && !c.final && choice.candidate.final) this.unusable.push({ input, reference: c.reference, reason: 'superseded-by-final' });
+    }
+  }
+
+  /**
+   * Picks the measurement for an input in a time window and converts its quantity. When the chosen
+   * (latest) one is unusable the input is missing: an older value is not silently used instead.
+   */
+  measurement(
+    input: ExtractKey,
+    all: readonly Candidate[],
+    inWindow: (c: Candidate) => boolean,
+    kind: MeasurementKind,
+    extraNotes: readonly ExtractionNote[],
+    /** How a candidate outside the window is reported; undefined when another input may use it. */
+    outside: UnusableReason | undefined,
+    quantityOf: (o: Observation) => Quantity | undefined = (o) => o.valueQuantity,
+  ): Extracted | undefined {
+    const pool = all.filter(inWindow);
+    const choice = chooseLatest(pool);
+    this.reportPassedOver(input, all, pool, choice, outside);
+    if (choice === undefined) return undefined;
+    const { candidate } = choice;
+    const q = quantityOf(candidate.obs);
+    const converted = convertQuantity(q, kind);
+    if (!converted.ok) {
+      this.unusable.push({
+        input,
+        reference: candidate.reference,
+        reason: converted.problem,
+        ...(converted.recordedUnit !== undefined ? { detail: converted.recordedUnit } : {}),
+      });
+      return undefined;
+    }
+    const notes: ExtractionNote[] = [...extraNotes];
+    if (choice.preliminary) notes.push('preliminary');
+    if (converted.convertedFrom !== undefined) notes.push('unit-converted');
+    const extracted: Extracted = {
+      value: converted.value,
+      unit: converted.unit,
+      provenance: {
+        reference: candidate.reference,
+        effective: candidate.effective.text,
+        status: candidate.obs.status,
+        recordedValue: q?.value ?? converted.value,
+        recordedUnit: converted.recordedUnit,
+        ...(converted.comparator !== undefined ? { comparator: converted.comparator } : {}),
+        notes,
+      },
+    };
+    this.found[input] = extracted;
+    return extracted;
+  }
+
+  npcCondition(): Extraction['npcCondition'] {
+    const { icd10Systems, icd10Prefixes, snomed } = this.codes.npcCondition;
+    for (const c of this.record.conditions) {
+      if (!this.mine(c.subject)) continue;
+      const clinical = codingsOf(c.clinicalStatus).map((x) => x.code);
+      const verification = codingsOf(c.verificationStatus).map((x) => x.code);
+      const active = clinical.some((s) => s === 'active' || s === 'recurrence' || s === 'relapse');
+      const refuted = verification.some((s) => s === 'refuted' || s === 'entered-in-error');
+      if (!active || refuted) continue;
+      for (const coding of codingsOf(c.code)) {
+        const isIcd =
+          coding.system !== undefined &&
+          icd10Systems.includes(coding.system) &&
+          icd10Prefixes.some((p) => coding.code === p || coding.code?.startsWith(`${p}.`) === true);
+        const isSnomed = matchesAny([coding], snomed);
+        if ((isIcd || isSnomed) && coding.code !== undefined && coding.system !== undefined) {
+          return { reference: ref(c), code: coding.code, system: coding.system };
+        }
+      }
+    }
+    return undefined;
+  }
+
+  treatment(): TreatmentTimeline {
+    type Start = { date: string; ms: number; reference: string; end?: string };
+    const rt: Start[] = [];
+    for (const p of this.record.procedures) {
+      if (!this.mine(p.subject) || !conceptHas(p.code, this.codes.radiotherapy)) continue;
+      if (p.status === 'not-done' || p.status === 'entered-in-error' || p.status === 'preparation') continue;
+      const date = p.performedPeriod?.start ?? p.performedDateTime;
+      const ms = date !== undefined ? Date.parse(date) : Number.NaN;
+      if (date === undefined || !Number.isFinite(ms)) continue;
+      rt.push({ date, ms, reference: ref(p), ...(p.performedPeriod?.end !== undefined ? { end: p.performedPeriod.end } : {}) });
+    }
+    const chemo: Start[] = [];
+    for (const m of this.record.medicationAdministrations) {
+      if (!this.mine(m.subject) || (m.status !== 'completed' && m.status !== 'in-progress')) continue;
+      if (!conceptHas(m.medicationCodeableConcept, this.codes.chemotherapy)) continue;
+      const date = m.effectivePeriod?.start ?? m.effectiveDateTime;
+      const ms = date !== undefined ? Date.parse(date) : Number.NaN;
+      if (date === undefined || !Number.isFinite(ms)) continue;
+      chemo.push({ date, ms, reference: ref(m) });
+    }
+    const earliest = (xs: Start[]) => [...xs].sort((a, b) => a.ms - b.ms || a.reference.localeCompare(b.reference))[0];
+    const rtStart = earliest(rt);
+    const start = earliest([...rt, ...chemo]);
+    const schedule = dayDoseReached(this.thresholds.tbf.postTbfTimepoint);
+    const postWindowDay = schedule.kind === 'computed' ? schedule.day : undefined;
+    const postWindowStart =
+      rtStart !== undefined && postWindowDay !== undefined ? new Date(rtStart.ms + postWindowDay * DAY_MS).toISOString() : undefined;
+    return {
+      ...(start !== undefined ? { start: { date: start.date, reference: start.reference } } : {}),
+      ...(rtStart !== undefined ? { rtStart: { date: rtStart.date, reference: rtStart.reference } } : {}),
+      ...(rtStart?.end !== undefined ? { rtEnd: rtStart.end } : {}),
+      ...(postWindowStart !== undefined ? { postWindowStart } : {}),
+      ...(postWindowDay !== undefined ? { postWindowDay } : {}),
+      recorded: start !== undefined,
+      started: start !== undefined && start.ms <= this.nowMs,
+    };
+  }
+
+  /**
+   * One staging axis: the latest day's value. Two different values on that day are a conflict (neither is
+   * used); an unparseable value is passed on as recorded, so the core reports it as unrecognised.
+   */
+  staging(
+    input: 't-category' | 'n-category' | 'm-category' | 'stage-group',
+    axis: StagingAxis,
+    codes: readonly CodeRef[],
+    values: readonly ValueCode<string>[],
+  ): { value?: string; conflict: boolean; candidate?: Candidate } {
+    const all = this.candidates(input, codes);
+    const finals = all.filter((c) => c.final);
+    const pool = finals.length > 0 ? finals : all;
+    const latest = chooseLatest(pool);
+    if (latest === undefined) return { conflict: false };
+    const day = latest.candidate.effective.text.slice(0, 10);
+    const sameDay = pool.filter((c) => c.effective.text.slice(0, 10) === day);
+    const read = sameDay.map((c) => ({ c, v: this.stagingValue(c.obs, axis, values) }));
+    const distinct = new Set(read.map((r) => r.v.value ?? r.v.raw));
+    if (distinct.size > 1) {
+      for (const r of read) this.unusable.push({ input, reference: r.c.reference, reason: 'conflicting', detail: r.v.raw });
+      return { conflict: true };
+    }
+    const first = read.find((r) => r.c === latest.candidate) ?? read[0];
+    if (first === undefined) return { conflict: false };
+    const value = first.v.value ?? first.v.raw;
+    this.found[input] = {
+      value,
+      provenance: {
+        reference: first.c.reference,
+        effective: first.c.effective.text,
+        status: first.c.obs.status,
+        recordedValue: first.v.raw,
+        notes: latest.preliminary ? ['preliminary'] : [],
+      },
+    };
+    return { value, conflict: false, candidate: first.c };
+  }
+
+  private stagingValue(o: Observation, axis: StagingAxis, values: readonly ValueCode<string>[]): { value?: string; raw: string } {
+    const cc = o.valueCodeableConcept;
+    for (const coding of codingsOf(cc)) {
+      const known = values.find((v) => v.system === coding.system && v.code === coding.code);
+      if (known !== undefined) return { value: known.value, raw: coding.code ?? '' };
+      if (coding.system === SYSTEMS.ajcc || coding.system === undefined) {
+        const parsed = parseStagingText(coding.code ?? coding.display ?? '', axis);
+        if (parsed !== undefined) return { value: parsed, raw: coding.code ?? coding.display ?? '' };
+      }
+    }
+    const text = cc?.text ?? o.valueString ?? codingsOf(cc)[0]?.display ?? codingsOf(cc)[0]?.code ?? '';
+    const parsed = parseStagingText(text, axis);
+    return parsed !== undefined ? { value: parsed, raw: text } : { raw: text };
+  }
+
+  edition(candidates: readonly (Candidate | undefined)[]): Extraction['edition'] {
+    for (const c of candidates) {
+      if (c === undefined) continue;
+      for (const coding of codingsOf(c.obs.method)) {
+        const e = this.codes.stagingEditions.find((x) => x.system === coding.system && x.code === coding.code);
+        if (e !== undefined) return { value: e.value, reference: c.reference };
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Extracts the rule inputs for one patient at `now` (ISO date-time), following clinical-spec.md section 4.
+ */
+export function extractInputs(record: PatientRecord, now: string, options: ExtractOptions = {}): Extraction {
+  const x = new Extractor(record, now, options);
+  const codes = options.codes ?? DEFAULT_CODE_LISTS;
+  const project = (code: string): CodeRef[] => [{ system: codes.projectSystem, code }];
+  const npcCondition = x.npcCondition();
+  const treatment = x.treatment();
+
+  const startMs = treatment.start !== undefined ? Date.parse(treatment.start.date) : undefined;
+  const preTreatment = (c: Candidate) => startMs === undefined || c.effective.ms < startMs;
+  const preNotes: ExtractionNote[] = treatment.recorded ? [] : ['assumed-pre-treatment'];
+
+  // Pre-TBF: the latest TBF before treatment start (or the latest, assumed pre-treatment).
+  const tbf = x.candidates('pre-tbf', project(codes.project.tumorBloodFlow));
+  // Later TBFs are not reported against Pre-TBF: they are the Post-TBF candidates.
+  const preTbf = x.measurement('pre-tbf', tbf, preTreatment, 'tbf', preNotes, undefined);
+
+  // Post-TBF: measured on or after RT start + day 25 and before RT end; none without an RT start.
+  let postTbf: Extracted | undefined;
+  const windowStartMs = treatment.postWindowStart !== undefined ? Date.parse(treatment.postWindowStart) : undefined;
+  const rtEndMs = treatment.rtEnd !== undefined ? Date.parse(treatment.rtEnd) : Number.POSITIVE_INFINITY;
+  if (windowStartMs !== undefined) {
+    const postTbfPool = tbf.filter((c) => !preTreatment(c));
+    const inWindow = (c: Candidate) => c.effective.ms >= windowStartMs && c.effective.ms < rtEndMs;
+    postTbf = x.measurement('post-tbf', postTbfPool, inWindow, 'tbf', ['timepoint-inferred'], 'outside-window');
+  } else if (treatment.recorded) {
+    for (const c of tbf.filter((c) => !preTreatment(c))) {
+      x.unusable.push({ input: 'post-tbf', reference: c.reference, reason: 'no-rt-start', detail: c.effective.text });
+    }
+  }
+
+  // Staging.
+  const t = x.staging('t-category', 'T', codes.tCategory, codes.tValues);
+  const n = x.staging('n-category', 'N', codes.nCategory, codes.nValues);
+  const m = x.staging('m-category', 'M', codes.mCategory, codes.mValues);
+  const stage = x.staging('stage-group', 'stage', codes.stageGroup, codes.stageValues);
+  const edition = x.edition([stage.candidate, t.candidate, n.candidate, m.candidate]);
+  const conflicting: InputId[] = [];
+  if (t.conflict) conflicting.push('t-category');
+  if (n.conflict) conflicting.push('n-category');
+  if (m.conflict) conflicting.push('m-category');
+  if (stage.conflict) conflicting.push('stage-group');
+
+  // Pre-treatment measurements: EBV DNA, tumor volume, ICTOS and its features.
+  const pre = (input: ExtractKey, refs: CodeRef[], kind: MeasurementKind) =>
+    x.measurement(input, x.candidates(input, refs), preTreatment, kind, preNotes, 'not-pre-treatment');
+  const ebv = pre('ebv-dna', [...codes.ebvDna], 'ebv');
+  const volume = pre('tumor-volume', project(codes.project.primaryTumorVolume), 'volume');
+  const ictos = pre('ictos', project(codes.project.ictos), 'score');
+  const features = (ids: Record<IctosFeature, [ExtractKey, string]>) => {
+    const out: Partial<Record<IctosFeature, number>> = {};
+    for (const [f, [input, code]] of Object.entries(ids) as [IctosFeature, [ExtractKey, string]][]) {
+      const v = pre(input, project(code), 'score');
+      if (v !== undefined) out[f] = v.value;
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
+  };
+  const zFeatures = features({
+    skewness: ['skewness-z', codes.project.skewnessZ],
+    glcmVariance: ['glcm-variance-z', codes.project.glcmVarianceZ],
+    glrlmLrhgle: ['glrlm-lrhgle-z', codes.project.glrlmLrhgleZ],
+  });
+  const rawFeatures = features({
+    skewness: ['skewness', codes.project.skewness],
+    glcmVariance: ['glcm-variance', codes.project.glcmVariance],
+    glrlmLrhgle: ['glrlm-lrhgle', codes.project.glrlmLrhgle],
+  });
+
+  // Maximum primary tumor diameter, pre-treatment and at the 40 Gy timepoint (for the atrophy rate).
+  const diameterRefs = project(codes.project.maxTumorDiameter);
+  const tumorSizeRefs = [codes.tumorSize.observation];
+  const diameterOf = (o: Observation): Quantity | undefined =>
+    conceptHas(o.code, tumorSizeRefs)
+      ? o.component?.find((comp) => conceptHas(comp.code, [codes.tumorSize.longestDimension]))?.valueQuantity
+      : o.valueQuantity;
+  const diameters = [...x.candidates('mptd-pre', diameterRefs), ...x.candidates('mptd-pre', tumorSizeRefs)];
+  x.measurement('mptd-pre', diameters, preTreatment, 'diameter', preNotes, undefined, diameterOf);
+  if (windowStartMs !== undefined) {
+    const inWindow = (c: Candidate) => c.effective.ms >= windowStartMs && c.effective.ms < rtEndMs;
+    x.measurement('mptd-post', diameters.filter((c) => !preTreatment(c)), inWindow, 'diameter', ['timepoint-inferred'], 'outside-window', diameterOf);
+  }
+
+  if (treatment.start !== undefined) {
+    x.found['treatment-start'] = {
+      value: treatment.start.date,
+      provenance: { reference: treatment.start.reference, effective: treatment.start.date, status: 'recorded', recordedValue: treatment.start.date, notes: [] },
+    };
+  }
+
+  const bounded = (e: Extracted | undefined): BoundedValue | undefined => {
+    if (e === undefined) return undefined;
+    const c = e.provenance.comparator;
+    return c === '<' || c === '<=' || c === '>=' || c === '>' ? { value: e.value, comparator: c } : { value: e.value };
+  };
+  const inputs: PatientInputs = {
+    population: {
+      hasNpcDiagnosis: npcCondition !== undefined,
+      tCategory: t.value,
+      nCategory: n.value,
+      mCategory: m.value,
+      stageGroup: stage.value,
+      edition: edition?.value,
+      conflicting,
+    },
+    preTbf: preTbf?.value,
+    postTbf: postTbf?.value,
+    ictos: {
+      score: ictos?.value,
+      ...(zFeatures !== undefined ? { zFeatures } : {}),
+      ...(rawFeatures !== undefined ? { rawFeatures } : {}),
+    },
+    tumorVolumeMl: bounded(volume),
+    ebvDnaCopiesPerMl: bounded(ebv),
+    treatmentStarted: treatment.started,
+  };
+  return {
+    now,
+    inputs,
+    found: x.found,
+    unusable: x.unusable,
+    treatment,
+    ...(npcCondition !== undefined ? { npcCondition } : {}),
+    ...(edition !== undefined ? { edition } : {}),
+  };
+}

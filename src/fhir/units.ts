@@ -1,0 +1,92 @@
+/**
+ * Units, converted in one place with a UCUM library (@lhncbc/ucum-lhc). A unit that is not valid UCUM,
+ * or that cannot be converted to the unit a rule needs, makes the value unusable: never guessed.
+ */
+import { UcumLhcUtils } from '@lhncbc/ucum-lhc';
+import type { Quantity } from 'fhir/r4';
+import { snapDecimal } from '../core';
+import { SYSTEMS } from './codes';
+
+const utils = UcumLhcUtils.getInstance();
+
+/** The unit each kind of measurement is converted to. */
+export const TARGET_UNITS = {
+  tbf: 'mL/(100.g)/min',
+  volume: 'mL',
+  diameter: 'mm',
+  ebv: '{copies}/mL',
+  score: '1',
+} as const;
+export type MeasurementKind = keyof typeof TARGET_UNITS;
+
+export type UnitProblem =
+  /** No unit at all where one is needed. */
+  | 'unit-missing'
+  /** The unit is neither valid UCUM nor a recognised text form. */
+  | 'unit-invalid'
+  /** Valid UCUM, but not convertible to the unit the rule needs. */
+  | 'unit-not-convertible'
+  /** EBV DNA in international units: not comparable with the copies/mL threshold. */
+  | 'unit-international-units'
+  /** EBV DNA on a log scale: not comparable with the copies/mL threshold. */
+  | 'unit-log-scale'
+  /** The quantity has no numeric value. */
+  | 'value-missing';
+
+export type Converted =
+  | {
+      readonly ok: true;
+      readonly value: number;
+      readonly unit: string;
+      readonly comparator?: '<' | '<=' | '>=' | '>';
+      /** The unit as recorded (UCUM code, else the unit text). */
+      readonly recordedUnit: string;
+      /** Set when the value was converted from another unit. */
+      readonly convertedFrom?: string;
+    }
+  | { readonly ok: false; readonly problem: UnitProblem; readonly recordedUnit?: string };
+
+/** The unit of a Quantity as recorded: its UCUM code when coded in UCUM (or uncoded), else the display text. */
+export function recordedUnitOf(q: Quantity): string | undefined {
+  if (q.code !== undefined && (q.system === undefined || q.system === SYSTEMS.ucum)) return q.code;
+  return q.unit;
+}
+
+/** Text forms of copies per mL that laboratories send without a UCUM code. */
+const COPIES_TEXT = /^copies\s*\/\s*ml$/i;
+
+/**
+ * Converts a FHIR Quantity to the unit a rule needs. Dimensionless scores accept no unit or "1".
+ * EBV DNA is accepted only in copies per mL (any UCUM unit carrying the {copies} annotation, or the text
+ * "copies/mL"); international units and log scales are reported as not comparable.
+ */
+export function convertQuantity(q: Quantity | undefined, kind: MeasurementKind): Converted {
+  if (q === undefined || typeof q.value !== 'number' || !Number.isFinite(q.value)) return { ok: false, problem: 'value-missing' };
+  const target = TARGET_UNITS[kind];
+  const recorded = recordedUnitOf(q);
+  const comparator = q.comparator === '<' || q.comparator === '<=' || q.comparator === '>=' || q.comparator === '>' ? q.comparator : undefined;
+  const ok = (value: number, recordedUnit: string, convertedFrom?: string): Converted => ({
+    ok: true,
+    value,
+    unit: target,
+    recordedUnit,
+    ...(comparator !== undefined ? { comparator } : {}),
+    ...(convertedFrom !== undefined ? { convertedFrom } : {}),
+  });
+
+  if (kind === 'score' && (recorded === undefined || recorded === '1' || recorded === '')) return ok(q.value, recorded ?? '');
+  if (recorded === undefined || recorded.trim() === '') return { ok: false, problem: 'unit-missing' };
+  if (kind === 'ebv') {
+    if (/log/i.test(recorded)) return { ok: false, problem: 'unit-log-scale', recordedUnit: recorded };
+    if (/\[?iu\]?/i.test(recorded)) return { ok: false, problem: 'unit-international-units', recordedUnit: recorded };
+    if (COPIES_TEXT.test(recorded)) return ok(q.value, recorded);
+    if (!/\{copies\}/i.test(recorded)) return { ok: false, problem: 'unit-not-convertible', recordedUnit: recorded };
+  }
+  if (recorded === target) return ok(q.value, recorded);
+  if (utils.validateUnitString(recorded).status !== 'valid') return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
+  const result = utils.convertUnitTo(recorded, q.value, target);
+  if (result.status !== 'succeeded' || typeof result.toVal !== 'number' || !Number.isFinite(result.toVal)) {
+    return { ok: false, problem: 'unit-not-convertible', recordedUnit: recorded };
+  }
+  return ok(snapDecimal(result.toVal), recorded, recorded);
+}

@@ -1,0 +1,203 @@
+import { extractInputs } from '../../src/fhir/extract';
+import { chemo, measurement, npcCondition, radiotherapy, record, staging, tbf } from '../support/fhir-builders';
+import { SYSTEMS } from '../../src/fhir/codes';
+
+const NOW = '2026-06-01T00:00:00Z';
+
+describe('choosing the data (clinical-spec.md section 4), resource by resource', () => {
+  describe('Observation status', () => {
+    test('a preliminary TBF is used only when no final one exists, and is flagged preliminary', () => {
+      const x = extractInputs(record({ observations: [tbf(150, '2026-01-10', { status: 'preliminary' })] }), NOW);
+      expect(x.inputs.preTbf).toBe(150);
+      expect(x.found['pre-tbf']?.provenance.notes).toContain('preliminary');
+    });
+    test('a final TBF wins over a newer preliminary one, which is reported as superseded', () => {
+      const final = tbf(140, '2026-01-05', { id: 'tbf-final' });
+      const prelim = tbf(150, '2026-01-10', { id: 'tbf-prelim', status: 'preliminary' });
+      const x = extractInputs(record({ observations: [final, prelim] }), NOW);
+      expect(x.inputs.preTbf).toBe(140);
+      expect(x.unusable).toContainEqual({ input: 'pre-tbf', reference: 'Observation/tbf-prelim', reason: 'superseded-by-final' });
+    });
+    test.each(['entered-in-error', 'cancelled', 'registered', 'unknown'] as const)('a %s TBF is ignored and reported', (status) => {
+      const x = extractInputs(record({ observations: [tbf(150, '2026-01-10', { id: 'tbf-x', status })] }), NOW);
+      expect(x.inputs.preTbf).toBeUndefined();
+      expect(x.unusable).toContainEqual({ input: 'pre-tbf', reference: 'Observation/tbf-x', reason: 'status-excluded', detail: status });
+    });
+    test.each(['amended', 'corrected'] as const)('an %s TBF counts as final', (status) => {
+      expect(extractInputs(record({ observations: [tbf(150, '2026-01-10', { status })] }), NOW).inputs.preTbf).toBe(150);
+    });
+  });
+
+  describe('time of a measurement', () => {
+    test('effective[x] decides, not issued or lastUpdated', () => {
+      const older = tbf(120, '2026-01-01', { id: 'tbf-old', issued: '2026-03-01T00:00:00Z', meta: { lastUpdated: '2026-03-01T00:00:00Z' } });
+      const newer = tbf(150, '2026-02-01', { id: 'tbf-new', issued: '2026-02-02T00:00:00Z' });
+      expect(extractInputs(record({ observations: [older, newer] }), NOW).found['pre-tbf']?.provenance.reference).toBe('Observation/tbf-new');
+    });
+    test('effectivePeriod.start is used when there is no effectiveDateTime', () => {
+      const o = tbf(150, '2026-01-01', { effectiveDateTime: undefined, effectivePeriod: { start: '2026-01-02T08:00:00Z' } });
+      delete o.effectiveDateTime;
+      expect(extractInputs(record({ observations: [o] }), NOW).found['pre-tbf']?.provenance.effective).toBe('2026-01-02T08:00:00Z');
+    });
+    test('a measurement without an effective time is unusable', () => {
+      const o = tbf(150, '2026-01-01', { id: 'tbf-notime' });
+      delete o.effectiveDateTime;
+      const x = extractInputs(record({ observations: [o] }), NOW);
+      expect(x.inputs.preTbf).toBeUndefined();
+      expect(x.unusable).toContainEqual({ input: 'pre-tbf', reference: 'Observation/tbf-notime', reason: 'no-effective-time' });
+    });
+    test('a measurement dated after now is not used', () => {
+      const x = extractInputs(record({ observations: [tbf(150, '2026-07-01', { id: 'tbf-future' })] }), NOW);
+      expect(x.inputs.preTbf).toBeUndefined();
+      expect(x.unusable[0]).toMatchObject({ reason: 'future-dated', reference: 'Observation/tbf-future' });
+    });
+    test('equal times are broken by resource id, so the choice is deterministic', () => {
+      const a = tbf(150, '2026-01-10', { id: 'tbf-b' });
+      const b = tbf(140, '2026-01-10', { id: 'tbf-a' });
+      expect(extractInputs(record({ observations: [a, b] }), NOW).inputs.preTbf).toBe(140);
+      expect(extractInputs(record({ observations: [b, a] }), NOW).inputs.preTbf).toBe(140);
+    });
+  });
+
+  describe('treatment start and the TBF timepoints', () => {
+    const rt = radiotherapy('2026-02-02T08:00:00Z', '2026-03-20T17:00:00Z');
+    test('Pre-TBF is the latest TBF before treatment start', () => {
+      const x = extractInputs(
+        record({ observations: [tbf(150, '2026-01-05'), tbf(160, '2026-01-25', { id: 'tbf-latest-pre' }), tbf(90, '2026-03-01')], procedures: [rt] }),
+        NOW,
+      );
+      expect(x.inputs.preTbf).toBe(160);
+      expect(x.found['pre-tbf']?.provenance.notes).toEqual([]);
+    });
+    test('treatment start is the earliest of RT and chemotherapy', () => {
+      const x = extractInputs(record({ procedures: [rt], medicationAdministrations: [chemo('72962', '2026-01-10T09:00:00Z')] }), NOW);
+      expect(x.treatment.start?.date).toBe('2026-01-10T09:00:00Z');
+      expect(x.treatment.rtStart?.date).toBe('2026-02-02T08:00:00Z');
+      expect(x.inputs.treatmentStarted).toBe(true);
+    });
+    test.each(['not-done', 'entered-in-error'] as const)('a chemotherapy administration with status %s does not start treatment', (status) => {
+      const x = extractInputs(record({ medicationAdministrations: [chemo('2555', '2026-01-10', { status })] }), NOW);
+      expect(x.treatment.recorded).toBe(false);
+      expect(x.inputs.treatmentStarted).toBe(false);
+    });
+    test.each(['not-done', 'entered-in-error', 'preparation'] as const)('an RT procedure with status %s does not start treatment', (status) => {
+      expect(extractInputs(record({ procedures: [radiotherapy('2026-02-02', undefined, { status })] }), NOW).treatment.recorded).toBe(false);
+    });
+    test('treatment scheduled after now is recorded but not started', () => {
+      const x = extractInputs(record({ procedures: [radiotherapy('2026-07-01')] }), NOW);
+      expect(x.treatment).toMatchObject({ recorded: true, started: false });
+    });
+    test('with no treatment recorded the latest TBF is assumed pre-treatment, and says so', () => {
+      const x = extractInputs(record({ observations: [tbf(150, '2026-01-05'), tbf(120, '2026-03-01')] }), NOW);
+      expect(x.inputs.preTbf).toBe(120);
+      expect(x.found['pre-tbf']?.provenance.notes).toEqual(['assumed-pre-treatment']);
+      expect(x.inputs.postTbf).toBeUndefined();
+    });
+    test('Post-TBF is a TBF on or after RT start + 25 days and before RT end, with the timepoint inferred', () => {
+      // RT start 2026-02-02T08:00Z + 25 days = 2026-02-27T08:00Z
+      const x = extractInputs(record({ observations: [tbf(160, '2026-01-25'), tbf(95, '2026-02-27T08:00:00Z', { id: 'tbf-day25' })], procedures: [rt] }), NOW);
+      expect(x.inputs.postTbf).toBe(95);
+      expect(x.found['post-tbf']?.provenance).toMatchObject({ reference: 'Observation/tbf-day25', notes: ['timepoint-inferred'] });
+      expect(x.treatment.postWindowDay).toBe(25);
+    });
+    test('a TBF before day 25 is not a Post-TBF, and is reported outside the window', () => {
+      const x = extractInputs(record({ observations: [tbf(160, '2026-01-25'), tbf(95, '2026-02-26T08:00:00Z', { id: 'tbf-day24' })], procedures: [rt] }), NOW);
+      expect(x.inputs.postTbf).toBeUndefined();
+      expect(x.unusable).toContainEqual(expect.objectContaining({ input: 'post-tbf', reference: 'Observation/tbf-day24', reason: 'outside-window' }));
+    });
+    test('a TBF after RT end is not a Post-TBF', () => {
+      const x = extractInputs(record({ observations: [tbf(70, '2026-04-20', { id: 'tbf-after' })], procedures: [rt] }), NOW);
+      expect(x.inputs.postTbf).toBeUndefined();
+    });
+    test('without an RT start there is no Post-TBF, even after chemotherapy', () => {
+      const x = extractInputs(
+        record({ observations: [tbf(160, '2026-01-05'), tbf(95, '2026-03-01', { id: 'tbf-chemo-only' })], medicationAdministrations: [chemo('2555', '2026-01-10')] }),
+        NOW,
+      );
+      expect(x.inputs.postTbf).toBeUndefined();
+      expect(x.unusable).toContainEqual(expect.objectContaining({ reference: 'Observation/tbf-chemo-only', reason: 'no-rt-start' }));
+    });
+  });
+
+  describe('staging', () => {
+    test('two different T values on the same date are a conflict: neither is used', () => {
+      const x = extractInputs(record({ observations: [staging('T', 'T3', '2026-01-05'), staging('T', 'T4', '2026-01-05T10:00:00Z')] }), NOW);
+      expect(x.inputs.population.tCategory).toBeUndefined();
+      expect(x.inputs.population.conflicting).toEqual(['t-category']);
+    });
+    test('a newer T value replaces an older different one (restaging is not a conflict)', () => {
+      const x = extractInputs(record({ observations: [staging('T', 'T3', '2026-01-05'), staging('T', 'T4', '2026-01-20')] }), NOW);
+      expect(x.inputs.population.tCategory).toBe('T4');
+      expect(x.inputs.population.conflicting).toEqual([]);
+    });
+    test('the same T value coded two ways on one date is not a conflict', () => {
+      const coded = staging('T', '', '2026-01-05', { valueCodeableConcept: { coding: [{ system: SYSTEMS.snomed, code: '1228944003' }] } });
+      const x = extractInputs(record({ observations: [coded, staging('T', 'cT4', '2026-01-05')] }), NOW);
+      expect(x.inputs.population.tCategory).toBe('T4');
+    });
+    test('the edition is read from the staging method', () => {
+      const stage = staging('stage', 'Stage IVB', '2026-01-05', { method: { coding: [{ system: SYSTEMS.snomed, code: '443830009' }] } });
+      const x = extractInputs(record({ observations: [stage] }), NOW);
+      expect(x.inputs.population).toMatchObject({ stageGroup: 'IVB', edition: 7 });
+    });
+    test('an unparseable staging value is passed on as recorded, for the core to report as unrecognised', () => {
+      expect(extractInputs(record({ observations: [staging('T', 'TX', '2026-01-05')] }), NOW).inputs.population.tCategory).toBe('TX');
+    });
+  });
+
+  describe('the NPC diagnosis', () => {
+    test.each([
+      { label: 'ICD-10-CM C11.9, active', over: {}, expected: true },
+      { label: 'ICD-10 C11 (WHO)', over: { code: { coding: [{ system: SYSTEMS.icd10, code: 'C11' }] } }, expected: true },
+      { label: 'SNOMED 187692001', over: { code: { coding: [{ system: SYSTEMS.snomed, code: '187692001' }] } }, expected: true },
+      { label: 'C110 without the dot is not C11.x', over: { code: { coding: [{ system: SYSTEMS.icd10cm, code: 'C110' }] } }, expected: false },
+      { label: 'C12 (pyriform sinus)', over: { code: { coding: [{ system: SYSTEMS.icd10cm, code: 'C12' }] } }, expected: false },
+      { label: 'C11.9, refuted', over: { verificationStatus: { coding: [{ code: 'refuted' }] } }, expected: false },
+      { label: 'C11.9, entered in error', over: { verificationStatus: { coding: [{ code: 'entered-in-error' }] } }, expected: false },
+      { label: 'C11.9, resolved', over: { clinicalStatus: { coding: [{ code: 'resolved' }] } }, expected: false },
+      { label: 'C11.9, recurrence', over: { clinicalStatus: { coding: [{ code: 'recurrence' }] } }, expected: true },
+      { label: 'C11.9 of another patient', over: { subject: { reference: 'Patient/someone-else' } }, expected: false },
+    ])('$label → NPC $expected', ({ over, expected }) => {
+      expect(extractInputs(record({ conditions: [npcCondition(over)] }), NOW).inputs.population.hasNpcDiagnosis).toBe(expected);
+    });
+  });
+
+  describe('pre-treatment measurements', () => {
+    const rt = radiotherapy('2026-02-02T08:00:00Z', '2026-03-20T17:00:00Z');
+    test('an ICTOS measured after treatment start is not used (ICTOS applies to a pre-treatment MRI only)', () => {
+      const x = extractInputs(record({ observations: [measurement('ictos', 0.4, '2026-03-01', '1', { id: 'ictos-late' })], procedures: [rt] }), NOW);
+      expect(x.inputs.ictos.score).toBeUndefined();
+      expect(x.unusable).toContainEqual(expect.objectContaining({ input: 'ictos', reference: 'Observation/ictos-late', reason: 'not-pre-treatment' }));
+    });
+    test('the three z-scored features are read when there is no ICTOS Observation', () => {
+      const x = extractInputs(
+        record({
+          observations: [
+            measurement('skewness-z', 1, '2026-01-05', '1'),
+            measurement('glcm-variance-z', 1, '2026-01-05', '1'),
+            measurement('glrlm-lrhgle-z', 1, '2026-01-05', undefined),
+          ],
+        }),
+        NOW,
+      );
+      expect(x.inputs.ictos).toEqual({ score: undefined, zFeatures: { skewness: 1, glcmVariance: 1, glrlmLrhgle: 1 } });
+    });
+    test('when the latest value has an unconvertible unit, an older one is not used instead', () => {
+      const x = extractInputs(
+        record({ observations: [tbf(150, '2026-01-01'), measurement('tumor-blood-flow', 0.02, '2026-01-10', 'mmol/L', { id: 'tbf-bad-unit' })] }),
+        NOW,
+      );
+      expect(x.inputs.preTbf).toBeUndefined();
+      expect(x.unusable).toContainEqual({ input: 'pre-tbf', reference: 'Observation/tbf-bad-unit', reason: 'unit-not-convertible', detail: 'mmol/L' });
+    });
+    test('the MPTD is read from an mCODE tumor-size Observation\u2019s longest-dimension component', () => {
+      const size = measurement('x', 0, '2026-01-05', undefined, {
+        code: { coding: [{ system: SYSTEMS.loinc, code: '21889-1' }] },
+        component: [{ code: { coding: [{ system: SYSTEMS.loinc, code: '33728-7' }] }, valueQuantity: { value: 4.592, system: SYSTEMS.ucum, code: 'cm' } }],
+      });
+      delete size.valueQuantity;
+      const x = extractInputs(record({ observations: [size] }), NOW);
+      expect(x.found['mptd-pre']).toMatchObject({ value: 45.92, unit: 'mm' });
+    });
+  });
+});
