@@ -169,6 +169,8 @@ class Extractor {
   private readonly patientRef: string | undefined;
   readonly unusable: Unusable[] = [];
   readonly found: Partial<Record<ExtractKey, Extracted<number | string>>> = {};
+  /** The patient's Observations by "system|code" of each coding, built once: a record can hold thousands. */
+  private readonly byCode = new Map<string, Observation[]>();
 
   constructor(
     private readonly record: PatientRecord,
@@ -179,6 +181,14 @@ class Extractor {
     this.thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
     this.nowMs = Date.parse(now);
     this.patientRef = record.patient?.id !== undefined ? `Patient/${record.patient.id}` : undefined;
+    for (const obs of record.observations) {
+      if (!this.mine(obs.subject)) continue;
+      for (const key of new Set(codingsOf(obs.code).map((c) => `${c.system}|${c.code}`))) {
+        const list = this.byCode.get(key);
+        if (list === undefined) this.byCode.set(key, [obs]);
+        else list.push(obs);
+      }
+    }
   }
 
   /** Resources about another patient are never used (a defensive check; the loader also filters). */
@@ -189,8 +199,8 @@ class Extractor {
   /** Observations with one of the codes, filtered by status and time; the rejected ones are reported. */
   candidates(input: ExtractKey, refs: readonly CodeRef[]): Candidate[] {
     const out: Candidate[] = [];
-    for (const obs of this.record.observations) {
-      if (!this.mine(obs.subject) || !conceptHas(obs.code, refs)) continue;
+    const matching = new Set(refs.flatMap((r) => this.byCode.get(`${r.system}|${r.code}`) ?? []));
+    for (const obs of matching) {
       const reference = ref(obs);
       if (!FINAL_STATUSES.has(obs.status) && obs.status !== 'preliminary') {
         this.unusable.push({ input, reference, reason: 'status-excluded', detail: obs.status });
@@ -218,9 +228,10 @@ class Extractor {
     choice: Choice | undefined,
     outside: UnusableReason | undefined,
   ): void {
+    const within = new Set(inWindow);
     for (const c of all) {
       if (c === choice?.candidate) continue;
-      if (!inWindow.includes(c)) {
+      if (!within.has(c)) {
         if (outside !== undefined) this.unusable.push({ input, reference: c.reference, reason: outside, detail: c.effective.text });
       }
       else if (choice !== undefined && !c.final && choice.candidate.final) this.unusable.push({ input, reference: c.reference, reason: 'superseded-by-final' });
