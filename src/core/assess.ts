@@ -37,10 +37,21 @@ export interface Assessment {
 }
 
 /**
+ * A conflict in the M category or the stage group (including a recorded group that contradicts T, N and
+ * M) leaves open whether the patient is in the studied population at all: no recommendation. Two
+ * different T or N values are used as neither (clinical-spec.md section 4): they become unknown, the
+ * stage is then "not recorded" (cards with the caveat), and the three-valued risk logic decides whether
+ * the unknown factor matters.
+ */
+function decidesScopeAndConflicts(p: Problem): boolean {
+  return p.reason === 'conflicting' && (p.input === 'm-category' || p.input === 'stage-group');
+}
+
+/**
  * Applies the population gate and rules R1–R7 to one patient. No recommendation for a patient outside
- * the studied population, or whose staging is contradictory; a patient whose stage is simply not
- * recorded is still assessed, and the adapters show the "stage not recorded" caveat
- * (clinical-spec.md section 2).
+ * the studied population, or whose M category or stage group is contradictory; a patient whose stage is
+ * not recorded (or unknown because T or N values conflict) is still assessed, and the adapters show the
+ * "stage not recorded" caveat (clinical-spec.md section 2).
  */
 export function assessPatient(
   inputs: PatientInputs,
@@ -66,7 +77,7 @@ export function assessPatient(
   let recommendation: AssessmentRecommendation;
   if (population.kind === 'out-of-scope') {
     recommendation = { kind: 'not-applicable', reason: 'out-of-scope' };
-  } else if (population.kind === 'unconfirmed' && population.problems.some((p) => p.reason === 'conflicting')) {
+  } else if (population.kind === 'unconfirmed' && population.problems.some(decidesScopeAndConflicts)) {
     recommendation = { kind: 'not-applicable', reason: 'staging-conflict' };
   } else {
     recommendation = recommend({ ictos, risk, treatmentStarted: inputs.treatmentStarted === true });

@@ -71,6 +71,23 @@ describe('assessing a whole patient', () => {
     expect(a.recommendation).toMatchObject({ kind: 'undetermined', missing: ['t-category', 'n-category'] });
   });
 
+  test('conflicting T values are used as neither: the stage is unknown, and risk decides without T (low either way)', () => {
+    const a = assessPatient({
+      ...base,
+      population: { hasNpcDiagnosis: true, nCategory: 'N1', conflicting: ['t-category'], edition: 8 },
+      ebvDnaCopiesPerMl: { value: 5000 },
+      tumorVolumeMl: { value: 20 },
+    });
+    expect(a.population).toMatchObject({ kind: 'unconfirmed', missing: ['t-category', 'stage-group'] });
+    expect(a.risk).toMatchObject({ kind: 'low', unknown: ['t4'] });
+    expect(a.recommendation.kind).toBe('ccrt-alone');
+  });
+
+  test('conflicting M values block the recommendation: metastasis is not excluded', () => {
+    const a = assessPatient({ ...base, population: { ...base.population, mCategory: undefined, conflicting: ['m-category'] } });
+    expect(a.recommendation).toEqual({ kind: 'not-applicable', reason: 'staging-conflict' });
+  });
+
   test('conflicting T values make the T4 factor unknown, even if a T value is also passed', () => {
     const a = assessPatient({ ...base, population: { ...base.population, stageGroup: 'IVA', conflicting: ['t-category'] } });
     expect(a.risk.unknown).toContain('t4');
