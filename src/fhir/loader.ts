@@ -1,0 +1,419 @@
+/**
+ * Loads the FHIR data the services need for one patient: from the CDS Hooks prefetch where it is present
+ * and usable, otherwise from the request's `fhirServer` with its bearer token (fhirclient), under one
+ * per-request deadline. CDS Hooks 2.0 ("Prefetch template", "FHIR Resource Access").
+ */
+import type {
+  Condition,
+  FhirResource,
+  MedicationAdministration,
+  Observation,
+  Patient,
+  Procedure,
+} from 'fhir/r4';
+import FhirClient from 'fhirclient/lib/FhirClient';
+import type { CodeLists } from './codes';
+import { DEFAULT_CODE_LISTS } from './codes';
+import type { UnobtainableKey, UnobtainableReason } from './errors';
+import { DataUnobtainableError, FhirServerNotAllowedError } from './errors';
+import type { PrefetchKey, PrefetchQueries } from './prefetch';
+import { PREFETCH_KEYS, PREFETCH_RESOURCE_TYPES, prefetchQueries } from './prefetch';
+
+/** `fhirAuthorization` of a CDS Hooks 2.0 request. */
+export interface FhirAuthorization {
+  readonly access_token: string;
+  readonly token_type: string;
+  readonly expires_in?: number | undefined;
+  readonly scope?: string | undefined;
+  readonly subject?: string | undefined;
+}
+
+/** The parts of a CDS Hooks request the loader reads. */
+export interface LoadRequest {
+  readonly patientId: string;
+  readonly prefetch?: Readonly<Record<string, unknown>> | undefined;
+  readonly fhirServer?: string | undefined;
+  readonly fhirAuthorization?: FhirAuthorization | undefined;
+}
+
+export interface LoadOptions {
+  /** FHIR server base URLs the service may call (https; http only for 127.0.0.1 / localhost entries). */
+  readonly allowedFhirServers: readonly string[];
+  /** One deadline for all fetches of the request; outstanding requests are aborted when it passes. */
+  readonly deadlineMs?: number | undefined;
+  /** Pages followed per query; a query with more pages is unobtainable (incomplete data is not used). */
+  readonly maxPages?: number | undefined;
+  readonly codes?: CodeLists | undefined;
+  /** Cancels outstanding fetches (for example when the client went away). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface PatientRecord {
+  patient?: Patient;
+  conditions: Condition[];
+  observations: Observation[];
+  procedures: Procedure[];
+  medicationAdministrations: MedicationAdministration[];
+}
+
+/** Where a key's data came from: usable prefetch, prefetch `null` (no data), or the FHIR server. */
+export type DataSource =
+  | { readonly from: 'prefetch' | 'prefetch-null'; readonly count: number }
+  | { readonly from: 'fhir-server'; readonly count: number; readonly pages: number };
+
+export interface LoadResult {
+  readonly record: PatientRecord;
+  readonly sources: Readonly<Record<PrefetchKey, DataSource>>;
+}
+
+export const DEFAULT_DEADLINE_MS = 3000;
+export const DEFAULT_MAX_PAGES = 10;
+
+interface Obtained {
+  readonly resources: readonly FhirResource[];
+  readonly source: DataSource;
+}
+
+/** Why one key's data cannot be used; becomes an entry of DataUnobtainableError. */
+class Unusable extends Error {
+  constructor(
+    readonly reason: UnobtainableReason,
+    readonly status?: number,
+  ) {
+    super(reason);
+  }
+}
+
+type Json = Record<string, unknown>;
+type ResourceOfType<T extends FhirResource['resourceType']> = Extract<FhirResource, { resourceType: T }>;
+
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isResource = (value: unknown): value is FhirResource => isObject(value) && typeof value['resourceType'] === 'string';
+
+/** An optional JSON array, as unknown elements; anything else is malformed. */
+function arrayOrEmpty(value: unknown): readonly unknown[] {
+  if (value === undefined) {
+    return [];
+  }
+  if (!Array.isArray(value)) {
+    throw new Unusable('malformed-response');
+  }
+  return value as unknown[];
+}
+
+function ofType<T extends FhirResource['resourceType']>(resources: readonly FhirResource[], type: T): ResourceOfType<T>[] {
+  return resources.filter((r): r is ResourceOfType<T> => r.resourceType === type);
+}
+
+function isAboutPatient(resource: FhirResource, patientId: string): boolean {
+  const subject: unknown = 'subject' in resource ? resource.subject : undefined;
+  const reference = isObject(subject) ? subject['reference'] : undefined;
+  if (typeof reference !== 'string') {
+    return false;
+  }
+  const path = reference.replace(/\/_history\/[^/]*$/, '');
+  return path === `Patient/${patientId}` || path.endsWith(`/Patient/${patientId}`);
+}
+
+/**
+ * The resources of one prefetch value or server response for `key`, and its `next` link.
+ * Throws Unusable when the value is not the patient's data of the expected type.
+ */
+function readPage(key: PrefetchKey, body: unknown, patientId: string): { resources: FhirResource[]; next?: string } {
+  if (!isResource(body)) {
+    throw new Unusable('malformed-response');
+  }
+  if (body.resourceType === 'OperationOutcome') {
+    throw new Unusable('operation-outcome');
+  }
+  if (key === 'patient') {
+    if (body.resourceType !== 'Patient') {
+      throw new Unusable('unexpected-resource');
+    }
+    if (body.id !== undefined && body.id !== patientId) {
+      throw new Unusable('wrong-patient');
+    }
+    return { resources: [body] };
+  }
+  if (body.resourceType !== 'Bundle' || body.type !== 'searchset') {
+    throw new Unusable('unexpected-resource');
+  }
+  const entries = arrayOrEmpty(body.entry);
+  const links = arrayOrEmpty(body.link);
+  const resources: FhirResource[] = [];
+  for (const entry of entries) {
+    const resource: unknown = isObject(entry) ? entry['resource'] : undefined;
+    const search: unknown = isObject(entry) ? entry['search'] : undefined;
+    if (!isResource(resource)) {
+      throw new Unusable('malformed-response');
+    }
+    if (resource.resourceType === 'OperationOutcome' && isObject(search) && search['mode'] === 'outcome') {
+      continue;
+    }
+    if (resource.resourceType !== PREFETCH_RESOURCE_TYPES[key]) {
+      throw new Unusable('unexpected-resource');
+    }
+    if (!isAboutPatient(resource, patientId)) {
+      throw new Unusable('wrong-patient');
+    }
+    resources.push(resource);
+  }
+  const nextLink = links.find((l) => isObject(l) && l['relation'] === 'next');
+  const next = isObject(nextLink) ? nextLink['url'] : undefined;
+  if (next !== undefined && typeof next !== 'string') {
+    throw new Unusable('malformed-response');
+  }
+  return next === undefined ? { resources } : { resources, next };
+}
+
+/**
+ * Usable prefetch for `key`, or undefined when it must be fetched: the key is missing, holds an
+ * OperationOutcome or an invalid value, or pages (CDS Hooks 2.0: prefetch holds no next-page links).
+ */
+function fromPrefetch(key: PrefetchKey, prefetch: LoadRequest['prefetch'], patientId: string): Obtained | undefined {
+  if (prefetch === undefined || !Object.hasOwn(prefetch, key) || prefetch[key] === undefined) {
+    return undefined;
+  }
+  const value = prefetch[key];
+  if (value === null) {
+    return { resources: [], source: { from: 'prefetch-null', count: 0 } };
+  }
+  try {
+    const page = readPage(key, value, patientId);
+    return page.next === undefined
+      ? { resources: page.resources, source: { from: 'prefetch', count: page.resources.length } }
+      : undefined;
+  } catch (error) {
+    if (error instanceof Unusable) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** A base URL without credentials, query or fragment. */
+function parseBase(url: string): URL | undefined {
+  try {
+    const parsed = new URL(url);
+    return parsed.username || parsed.password || parsed.search || parsed.hash ? undefined : parsed;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Same origin, and the path equals the base path or continues it at a segment boundary. */
+function isWithin(target: URL, base: URL): boolean {
+  const basePath = base.pathname.replace(/\/+$/, '');
+  return target.origin === base.origin && (target.pathname === basePath || target.pathname.startsWith(`${basePath}/`));
+}
+
+const isLoopbackHttp = (url: URL): boolean =>
+  url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === 'localhost');
+
+/**
+ * The parsed `fhirServer` when an allowlist entry covers it (same origin, path prefix), else undefined.
+ * Entries must be https, or http on 127.0.0.1 / localhost; an http `fhirServer` matches only such an entry.
+ */
+export function allowedFhirServer(fhirServer: string, allowlist: readonly string[]): URL | undefined {
+  const target = parseBase(fhirServer);
+  if (target === undefined) {
+    return undefined;
+  }
+  const covered = allowlist.some((entry) => {
+    const base = parseBase(entry);
+    return base !== undefined && (base.protocol === 'https:' || isLoopbackHttp(base)) && isWithin(target, base);
+  });
+  return covered ? target : undefined;
+}
+
+/** fhirclient's basic client with the request's bearer token on every request (held only in memory). */
+class BearerFhirClient extends FhirClient {
+  readonly #authorization: string | undefined;
+
+  constructor(baseUrl: string, accessToken: string | undefined) {
+    super(baseUrl);
+    this.#authorization = accessToken === undefined ? undefined : `Bearer ${accessToken}`;
+  }
+
+  override async getRequestDefaults(): Promise<Partial<RequestInit>> {
+    return this.#authorization === undefined ? {} : { headers: { authorization: this.#authorization } };
+  }
+}
+
+interface FetchContext {
+  readonly client: BearerFhirClient;
+  readonly base: URL;
+  readonly patientId: string;
+  readonly maxPages: number;
+  readonly signal: AbortSignal;
+}
+
+async function fetchKey(key: PrefetchKey, query: string, ctx: FetchContext): Promise<Obtained> {
+  const resources: FhirResource[] = [];
+  let url = query;
+  for (let pages = 1; ; pages++) {
+    const body = await ctx.client.fhirRequest<unknown>(url, { signal: ctx.signal });
+    const page = readPage(key, body, ctx.patientId);
+    resources.push(...page.resources);
+    if (page.next === undefined) {
+      return { resources, source: { from: 'fhir-server', count: resources.length, pages } };
+    }
+    if (pages >= ctx.maxPages) {
+      throw new Unusable('too-many-pages');
+    }
+    const next = new URL(page.next, ctx.base.href.endsWith('/') ? ctx.base : `${ctx.base.href}/`);
+    if (!isWithin(next, ctx.base)) {
+      throw new Unusable('next-link-outside-fhir-server');
+    }
+    url = next.href;
+  }
+}
+
+function classify(error: unknown, signal: AbortSignal, timedOut: boolean): Unusable {
+  if (error instanceof Unusable) {
+    return error;
+  }
+  if (signal.aborted) {
+    return new Unusable(timedOut ? 'timeout' : 'cancelled');
+  }
+  if (typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number') {
+    return new Unusable('http-error', error.status);
+  }
+  return new Unusable(error instanceof SyntaxError ? 'malformed-response' : 'network-error');
+}
+
+/** Settles with the signal's abort, so a fetch that ignores the signal cannot outlive the deadline. */
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = (): void => reject(new Error('aborted'));
+    if (signal.aborted) {
+      fail();
+    } else {
+      signal.addEventListener('abort', fail, { once: true });
+    }
+  });
+  aborted.catch(() => undefined);
+  return aborted;
+}
+
+const failure = (key: PrefetchKey, u: Unusable): UnobtainableKey =>
+  u.status === undefined ? { key, reason: u.reason } : { key, reason: u.reason, status: u.status };
+
+async function fetchMissing(
+  missing: readonly PrefetchKey[],
+  queries: PrefetchQueries,
+  request: LoadRequest,
+  options: LoadOptions,
+): Promise<Map<PrefetchKey, Obtained>> {
+  const { fhirServer, fhirAuthorization } = request;
+  if (fhirServer === undefined || fhirServer === '') {
+    throw new DataUnobtainableError(missing.map((key) => ({ key, reason: 'no-fhir-server' })));
+  }
+  const base = allowedFhirServer(fhirServer, options.allowedFhirServers);
+  if (base === undefined) {
+    throw new FhirServerNotAllowedError();
+  }
+  if (fhirAuthorization !== undefined && fhirAuthorization.token_type.toLowerCase() !== 'bearer') {
+    throw new DataUnobtainableError(missing.map((key) => ({ key, reason: 'unsupported-authorization' })));
+  }
+
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, options.deadlineMs ?? DEFAULT_DEADLINE_MS);
+  const cancel = (): void => controller.abort();
+  options.signal?.addEventListener('abort', cancel, { once: true });
+  if (options.signal?.aborted) {
+    controller.abort();
+  }
+
+  try {
+    const ctx: FetchContext = {
+      client: new BearerFhirClient(base.href, fhirAuthorization?.access_token),
+      base,
+      patientId: request.patientId,
+      maxPages: options.maxPages ?? DEFAULT_MAX_PAGES,
+      signal: controller.signal,
+    };
+    const aborted = rejectOnAbort(controller.signal);
+    const settled = await Promise.allSettled(
+      missing.map((key) => Promise.race([fetchKey(key, queries[key], ctx), aborted])),
+    );
+    const fetched = new Map<PrefetchKey, Obtained>();
+    const failures: UnobtainableKey[] = [];
+    settled.forEach((result, i) => {
+      const key = missing[i] as PrefetchKey;
+      if (result.status === 'fulfilled') {
+        fetched.set(key, result.value);
+      } else {
+        failures.push(failure(key, classify(result.reason, controller.signal, timedOut)));
+      }
+    });
+    if (failures.length > 0) {
+      throw new DataUnobtainableError(failures);
+    }
+    return fetched;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', cancel);
+  }
+}
+
+/**
+ * Loads the patient record for the CDS services (keys and queries of `prefetchTemplates`).
+ *
+ * For each prefetch key: a usable prefetch value (a searchset Bundle of the patient's resources of the
+ * expected type, or the Patient) is used as is; `null` means "no data" and counts as obtained; a missing
+ * key, an OperationOutcome or an unusable value is fetched from `fhirServer` (CDS Hooks 2.0). Fetches run
+ * in parallel under one deadline, follow `next` links up to `maxPages`, and send the request's bearer
+ * token only to the `fhirServer` base, which must be covered by `allowedFhirServers`.
+ *
+ * @throws FhirServerNotAllowedError when data must be fetched and `fhirServer` is not allowed (no request is sent).
+ * @throws DataUnobtainableError when the data of some key can be obtained neither way (HTTP 412).
+ */
+export async function loadPatientRecord(request: LoadRequest, options: LoadOptions): Promise<LoadResult> {
+  const queries = prefetchQueries(request.patientId, options.codes ?? DEFAULT_CODE_LISTS);
+  const obtained = new Map<PrefetchKey, Obtained>();
+  const missing: PrefetchKey[] = [];
+  for (const key of PREFETCH_KEYS) {
+    const found = fromPrefetch(key, request.prefetch, request.patientId);
+    if (found === undefined) {
+      missing.push(key);
+    } else {
+      obtained.set(key, found);
+    }
+  }
+  if (missing.length > 0) {
+    for (const [key, value] of await fetchMissing(missing, queries, request, options)) {
+      obtained.set(key, value);
+    }
+  }
+
+  const get = (key: PrefetchKey): Obtained => {
+    const value = obtained.get(key);
+    if (value === undefined) {
+      throw new Error(`No data for prefetch key ${key}`);
+    }
+    return value;
+  };
+  const patient = ofType(get('patient').resources, 'Patient')[0];
+  return {
+    record: {
+      ...(patient === undefined ? {} : { patient }),
+      conditions: ofType(get('conditions').resources, 'Condition'),
+      observations: ofType(get('observations').resources, 'Observation'),
+      procedures: ofType(get('procedures').resources, 'Procedure'),
+      medicationAdministrations: ofType(get('medicationAdministrations').resources, 'MedicationAdministration'),
+    },
+    sources: {
+      patient: get('patient').source,
+      conditions: get('conditions').source,
+      observations: get('observations').source,
+      procedures: get('procedures').source,
+      medicationAdministrations: get('medicationAdministrations').source,
+    },
+  };
+}
