@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { Observation } from 'fhir/r4';
 import { assessPatient } from '../src/core';
 import { DEFAULT_CODE_LISTS, PROJECT_CODE_SYSTEM, SYSTEMS } from '../src/fhir/codes';
-import { extractInputs, type PatientRecord } from '../src/fhir/extract';
+import { extractInputs } from '../src/fhir/extract';
+import type { PatientRecord } from '../src/fhir/loader';
 
 const OBSERVATIONS = 5000;
 const WARMUP = 50;

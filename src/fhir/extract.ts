@@ -5,16 +5,7 @@
  * are read. Every input carries its provenance; everything found but not used is reported with a reason.
  * Pure: `now` is an argument.
  */
-import type {
-  CodeableConcept,
-  Coding,
-  Condition,
-  MedicationAdministration,
-  Observation,
-  Procedure,
-  Quantity,
-  Reference,
-} from 'fhir/r4';
+import type { CodeableConcept, Coding, Observation, Quantity, Reference } from 'fhir/r4';
 import {
   dayDoseReached,
   DEFAULT_THRESHOLDS,
@@ -25,17 +16,9 @@ import {
   type ThresholdSets,
 } from '../core';
 import { DEFAULT_CODE_LISTS, matchesAny, SYSTEMS, type CodeLists, type CodeRef, type ValueCode } from './codes';
+import type { PatientRecord } from './loader';
 import { parseStagingText, type StagingAxis } from './staging-text';
 import { convertQuantity, type MeasurementKind, type UnitProblem } from './units';
-
-/** The resources one patient's assessment reads (as the loader returns them). */
-export interface PatientRecord {
-  readonly patient?: { readonly resourceType: 'Patient'; readonly id?: string } | undefined;
-  readonly conditions: readonly Condition[];
-  readonly observations: readonly Observation[];
-  readonly procedures: readonly Procedure[];
-  readonly medicationAdministrations: readonly MedicationAdministration[];
-}
 
 /** What is extracted: the core's input ids, the raw features, and the tumor diameters for the atrophy rate. */
 export type ExtractKey = InputId | 'skewness' | 'glcm-variance' | 'glrlm-lrhgle' | 'mptd-pre' | 'mptd-post';

@@ -1,7 +1,7 @@
 /** Small builders for synthetic FHIR R4 resources in unit tests (never real patient data). */
 import type { Condition, MedicationAdministration, Observation, Procedure } from 'fhir/r4';
 import { DEFAULT_CODE_LISTS, PROJECT_CODE_SYSTEM, SYSTEMS } from '../../src/fhir/codes';
-import type { PatientRecord } from '../../src/fhir/extract';
+import type { PatientRecord } from '../../src/fhir/loader';
 
 export const PATIENT_ID = 'unit-p1';
 const subject = { reference: `Patient/${PATIENT_ID}` };
