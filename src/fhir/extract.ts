@@ -421,10 +421,10 @@ export function extractInputs(record: PatientRecord, now: string, options: Extra
   let postTbf: Extracted | undefined;
   const windowStartMs = treatment.postWindowStart !== undefined ? Date.parse(treatment.postWindowStart) : undefined;
   const rtEndMs = treatment.rtEnd !== undefined ? Date.parse(treatment.rtEnd) : Number.POSITIVE_INFINITY;
+  const inPostWindow = (c: Candidate) => windowStartMs !== undefined && c.effective.ms >= windowStartMs && c.effective.ms < rtEndMs;
   if (windowStartMs !== undefined) {
     const postTbfPool = tbf.filter((c) => !preTreatment(c));
-    const inWindow = (c: Candidate) => c.effective.ms >= windowStartMs && c.effective.ms < rtEndMs;
-    postTbf = x.measurement('post-tbf', postTbfPool, inWindow, 'tbf', ['timepoint-inferred'], 'outside-window');
+    postTbf = x.measurement('post-tbf', postTbfPool, inPostWindow, 'tbf', ['timepoint-inferred'], 'outside-window');
   } else if (treatment.recorded) {
     for (const c of tbf.filter((c) => !preTreatment(c))) {
       x.unusable.push({ input: 'post-tbf', reference: c.reference, reason: 'no-rt-start', detail: c.effective.text });
@@ -478,8 +478,7 @@ export function extractInputs(record: PatientRecord, now: string, options: Extra
   const diameters = [...x.candidates('mptd-pre', diameterRefs), ...x.candidates('mptd-pre', tumorSizeRefs)];
   x.measurement('mptd-pre', diameters, preTreatment, 'diameter', preNotes, undefined, diameterOf);
   if (windowStartMs !== undefined) {
-    const inWindow = (c: Candidate) => c.effective.ms >= windowStartMs && c.effective.ms < rtEndMs;
-    x.measurement('mptd-post', diameters.filter((c) => !preTreatment(c)), inWindow, 'diameter', ['timepoint-inferred'], 'outside-window', diameterOf);
+    x.measurement('mptd-post', diameters.filter((c) => !preTreatment(c)), inPostWindow, 'diameter', ['timepoint-inferred'], 'outside-window', diameterOf);
   }
 
   if (treatment.start !== undefined) {
