@@ -146,7 +146,7 @@ function chooseLatest(candidates: readonly Candidate[]): Choice | undefined {
 }
 
 class Extractor {
-  private readonly codes: CodeLists;
+  readonly codes: CodeLists;
   private readonly thresholds: ThresholdSets;
   private readonly nowMs: number;
   private readonly patientRef: string | undefined;
@@ -343,12 +343,13 @@ class Extractor {
     values: readonly ValueCode<string>[],
   ): { value?: string; conflict: boolean; candidate?: Candidate } {
     const all = this.candidates(input, codes);
-    const finals = all.filter((c) => c.final);
-    const pool = finals.length > 0 ? finals : all;
-    const latest = chooseLatest(pool);
+    const latest = chooseLatest(all);
     if (latest === undefined) return { conflict: false };
     const day = latest.candidate.effective.text.slice(0, 10);
-    const sameDay = pool.filter((c) => c.effective.text.slice(0, 10) === day);
+    // The same day, among candidates of the chosen one's standing (final, or preliminary when no final exists).
+    const sameDay = all.filter(
+      (c) => c.final === latest.candidate.final && c.effective.text.slice(0, 10) === day,
+    );
     const read = sameDay.map((c) => ({ c, v: this.stagingValue(c.obs, axis, values) }));
     const distinct = new Set(read.map((r) => r.v.value ?? r.v.raw));
     if (distinct.size > 1) {
@@ -403,7 +404,7 @@ class Extractor {
  */
 export function extractInputs(record: PatientRecord, now: string, options: ExtractOptions = {}): Extraction {
   const x = new Extractor(record, now, options);
-  const codes = options.codes ?? DEFAULT_CODE_LISTS;
+  const { codes } = x;
   const project = (code: string): CodeRef[] => [{ system: codes.projectSystem, code }];
   const npcCondition = x.npcCondition();
   const treatment = x.treatment();

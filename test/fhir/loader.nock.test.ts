@@ -140,47 +140,34 @@ describe('fetching what the prefetch lacks, against FHIR server behaviour on dem
     scope.done();
   });
 
-  test('malformed JSON makes the key unobtainable (malformed-response)', async () => {
-    const scope = ehr()
-      .get(observationsPath)
-      .reply(200, '{"resourceType": "Bundle", "entry": [', { 'content-type': 'application/fhir+json' });
+  test.each([
+    {
+      label: 'malformed JSON',
+      body: '{"resourceType": "Bundle", "entry": [',
+      headers: { 'content-type': 'application/fhir+json' },
+      reason: 'malformed-response',
+    },
+    {
+      label: 'an OperationOutcome in place of a Bundle',
+      body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'too-costly' }] },
+      reason: 'operation-outcome',
+    },
+    {
+      label: 'a fetched Bundle holding a resource of another type',
+      body: searchset([{ resourceType: 'Condition', id: 'c1', subject: { reference: `Patient/${PATIENT}` } }]),
+      reason: 'unexpected-resource',
+    },
+    {
+      label: 'a fetched Bundle holding another patient\u2019s resource',
+      body: searchset([observation('o1'), observation('o2', 'someone-else')]),
+      reason: 'wrong-patient',
+    },
+  ])('$label makes the key unobtainable ($reason), and nothing of it is used', async ({ body, headers, reason }) => {
+    const scope = ehr().get(observationsPath).reply(200, body, headers);
 
     const failures = await failuresOf(loadPatientRecord(request(prefetchExcept('observations')), OPTIONS));
 
-    expect(failures).toEqual([{ key: 'observations', reason: 'malformed-response' }]);
-    scope.done();
-  });
-
-  test('an OperationOutcome in place of a Bundle makes the key unobtainable', async () => {
-    const scope = ehr()
-      .get(observationsPath)
-      .reply(200, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'too-costly' }] });
-
-    const failures = await failuresOf(loadPatientRecord(request(prefetchExcept('observations')), OPTIONS));
-
-    expect(failures).toEqual([{ key: 'observations', reason: 'operation-outcome' }]);
-    scope.done();
-  });
-
-  test('a fetched Bundle holding a resource of another type is not used', async () => {
-    const scope = ehr()
-      .get(observationsPath)
-      .reply(200, searchset([{ resourceType: 'Condition', id: 'c1', subject: { reference: `Patient/${PATIENT}` } }]));
-
-    const failures = await failuresOf(loadPatientRecord(request(prefetchExcept('observations')), OPTIONS));
-
-    expect(failures).toEqual([{ key: 'observations', reason: 'unexpected-resource' }]);
-    scope.done();
-  });
-
-  test('a fetched Bundle holding another patient’s resource is not used', async () => {
-    const scope = ehr()
-      .get(observationsPath)
-      .reply(200, searchset([observation('o1'), observation('o2', 'someone-else')]));
-
-    const failures = await failuresOf(loadPatientRecord(request(prefetchExcept('observations')), OPTIONS));
-
-    expect(failures).toEqual([{ key: 'observations', reason: 'wrong-patient' }]);
+    expect(failures).toEqual([{ key: 'observations', reason }]);
     scope.done();
   });
 
