@@ -10,3 +10,4 @@ export * from './risk';
 export * from './recommendation';
 export * from './equations';
 export * from './assess';
+export * from './order-check';
