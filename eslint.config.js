@@ -37,4 +37,8 @@ module.exports = tseslint.config(
     files: ['src/fhir/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [upward(['cds', 'app', 'store'])] }] },
   },
+  {
+    files: ['src/store/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [upward(['cds', 'app'])] }] },
+  },
 );

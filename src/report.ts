@@ -1,0 +1,87 @@
+/**
+ * `npm run report`: the acceptance / override report of the cards this service issued, from the store.
+ *
+ *   DATABASE_PATH=data/npc-cds.sqlite npm run report -- [--since 2026-01-01] [--json]
+ *
+ * Exits 0 after printing the report, 1 when the database does not exist or cannot be read, 2 on a
+ * usage error. It never creates a database: a report on nothing is a mistake worth saying so.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatReport } from './store/report';
+import { openSqliteStore } from './store/sqlite';
+
+/** Where the report's output goes (stdout and stderr of the process by default). */
+export interface ReportIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+/** The database path used when `DATABASE_PATH` is not set, relative to the working directory. */
+export const DEFAULT_DATABASE_PATH = 'data/npc-cds.sqlite';
+
+const USAGE = 'usage: npm run report -- [--since <ISO date>] [--json]   (database: DATABASE_PATH, default data/npc-cds.sqlite)\n';
+
+/** The message of a thrown value (errors from the native SQLite module are not always `instanceof Error`). */
+function messageOf(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') return error.message;
+  return String(error);
+}
+
+const processIo: ReportIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/**
+ * Runs the report CLI with `argv` (the arguments after the script) and `env`, writing to `io`;
+ * resolves to the exit code.
+ */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: ReportIo = processIo): Promise<number> {
+  let values: { since?: string | undefined; json?: boolean | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { since: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    io.err(`${messageOf(error)}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help === true) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) {
+    io.err(`--since ${JSON.stringify(values.since)} is not an ISO-8601 date (for example 2026-01-01)\n${USAGE}`);
+    return 2;
+  }
+
+  const file = env['DATABASE_PATH'] !== undefined && env['DATABASE_PATH'] !== '' ? env['DATABASE_PATH'] : DEFAULT_DATABASE_PATH;
+  if (!existsSync(file)) {
+    io.err(`No database at ${path.resolve(file)}: nothing to report. Set DATABASE_PATH to the service's database.\n`);
+    return 1;
+  }
+  try {
+    const store = await openSqliteStore(file, { fileMustExist: true });
+    try {
+      const report = await store.report(values.since !== undefined ? { since: values.since } : {});
+      io.out(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      return 0;
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    io.err(`Cannot read the database at ${path.resolve(file)}: ${messageOf(error)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2), process.env).then((code) => {
+    process.exitCode = code;
+  });
+}

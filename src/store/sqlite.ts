@@ -1,0 +1,293 @@
+/**
+ * The embedded SQLite store (better-sqlite3). better-sqlite3 is synchronous; the methods return promises
+ * so that callers are written for the {@link Store} interface a PostgreSQL store will share.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, pendingMigrations, type Migration } from './migrations';
+import {
+  feedbackKey,
+  rate,
+  toUtcIso,
+  type FeedbackItem,
+  type FeedbackResult,
+  type IssuedCard,
+  type OverrideReasonCount,
+  type Report,
+  type ReportOptions,
+  type RuleReportRow,
+  type Store,
+} from './store';
+
+/** Options of {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Fail instead of creating the database file when it does not exist (for read-only tools). */
+  readonly fileMustExist?: boolean;
+  /** Milliseconds to wait for a lock held by another connection (default 5000). */
+  readonly busyTimeoutMs?: number;
+  /** The migrations to apply (default {@link MIGRATIONS}; tests pass others). */
+  readonly migrations?: readonly Migration[];
+}
+
+const SALT_KEY = 'patient_hash_salt';
+
+/** Cards issued in the report window, then each such card's latest feedback item. */
+const LATEST_CTE = `
+  WITH cards AS (
+    SELECT uuid FROM issued_cards WHERE (@since IS NULL OR issued_at >= @since)
+  ),
+  ranked AS (
+    SELECT f.card_uuid, f.outcome, f.override_code, f.override_display,
+           ROW_NUMBER() OVER (PARTITION BY f.card_uuid ORDER BY f.outcome_at DESC, f.received_at DESC, f.id DESC) AS rn
+    FROM feedback f JOIN cards c ON c.uuid = f.card_uuid
+  ),
+  latest AS (SELECT card_uuid, outcome, override_code, override_display FROM ranked WHERE rn = 1)`;
+
+const SQL = {
+  insertCard: `INSERT INTO issued_cards (uuid, service, hook_instance, card_kind, issued_at, patient_hash)
+    VALUES (@uuid, @service, @hookInstance, @cardKind, @issuedAt, @patientHash) ON CONFLICT (uuid) DO NOTHING`,
+  insertFinding: 'INSERT INTO card_findings (card_uuid, position, rule, outcome) VALUES (@card, @position, @rule, @outcome)',
+  insertFeedback: `INSERT INTO feedback (id, card_uuid, service, outcome, accepted_suggestions, override_system, override_code,
+      override_display, user_comment, outcome_timestamp, outcome_at, received_at)
+    VALUES (@id, @card, @service, @outcome, @acceptedSuggestions, @overrideSystem, @overrideCode,
+      @overrideDisplay, @userComment, @outcomeTimestamp, @outcomeAt, @receivedAt) ON CONFLICT (id) DO NOTHING`,
+  cardExists: 'SELECT 1 AS found FROM issued_cards WHERE uuid = ?',
+  insertSalt: 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',
+  selectMeta: 'SELECT value FROM meta WHERE key = ?',
+  ping: 'SELECT 1 AS ok',
+  rows: `${LATEST_CTE}
+    SELECT cf.rule, cf.outcome,
+      COUNT(DISTINCT cf.card_uuid) AS cards_issued,
+      COUNT(DISTINCT l.card_uuid) AS cards_with_feedback,
+      COUNT(DISTINCT CASE WHEN l.outcome = 'accepted' THEN l.card_uuid END) AS accepted,
+      COUNT(DISTINCT CASE WHEN l.outcome = 'overridden' THEN l.card_uuid END) AS overridden
+    FROM card_findings cf
+      JOIN cards c ON c.uuid = cf.card_uuid
+      LEFT JOIN latest l ON l.card_uuid = cf.card_uuid
+    GROUP BY cf.rule, cf.outcome
+    ORDER BY cf.rule, cf.outcome`,
+  reasons: `${LATEST_CTE}
+    SELECT cf.rule, cf.outcome, l.override_code AS code, MIN(l.override_display) AS display,
+      COUNT(DISTINCT cf.card_uuid) AS count
+    FROM card_findings cf
+      JOIN cards c ON c.uuid = cf.card_uuid
+      JOIN latest l ON l.card_uuid = cf.card_uuid
+    WHERE l.outcome = 'overridden' AND l.override_code IS NOT NULL
+    GROUP BY cf.rule, cf.outcome, l.override_code
+    ORDER BY count DESC, code`,
+  totals: `${LATEST_CTE}
+    SELECT
+      (SELECT COUNT(*) FROM cards) AS cards_issued,
+      (SELECT COUNT(*) FROM latest) AS cards_with_feedback,
+      (SELECT COUNT(*) FROM latest WHERE outcome = 'accepted') AS accepted,
+      (SELECT COUNT(*) FROM latest WHERE outcome = 'overridden') AS overridden`,
+  unknownFeedback: `SELECT COUNT(*) AS n FROM feedback f
+    WHERE NOT EXISTS (SELECT 1 FROM issued_cards c WHERE c.uuid = f.card_uuid)
+      AND (@since IS NULL OR f.received_at >= @since)`,
+} as const;
+
+interface RowCounts {
+  rule: string;
+  outcome: string;
+  cards_issued: number;
+  cards_with_feedback: number;
+  accepted: number;
+  overridden: number;
+}
+interface ReasonRow {
+  rule: string;
+  outcome: string;
+  code: string;
+  display: string | null;
+  count: number;
+}
+interface TotalsRow {
+  cards_issued: number;
+  cards_with_feedback: number;
+  accepted: number;
+  overridden: number;
+}
+
+/** Applies the pending migrations and records them, all in one immediate (write-locked) transaction. */
+function migrate(db: Database.Database, migrations: readonly Migration[]): void {
+  db.transaction(() => {
+    db.exec(SCHEMA_MIGRATIONS_DDL);
+    const applied = db
+      .prepare<[], { version: number }>('SELECT version FROM schema_migrations ORDER BY version')
+      .all()
+      .map((r) => r.version);
+    const record = db.prepare<[number, string, string]>('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const migration of pendingMigrations(applied, migrations)) {
+      for (const statement of migration.statements) db.exec(statement);
+      record.run(migration.version, migration.name, new Date().toISOString());
+    }
+  }).immediate();
+}
+
+/**
+ * Opens (creating it and its parent directory if needed, unless `fileMustExist`) the SQLite database at
+ * `file`, or an in-memory one for `':memory:'`, and applies pending migrations. Files use WAL mode; every
+ * connection has a busy timeout and foreign keys on. Rejects with a `SchemaVersionError` when the
+ * database was migrated by newer code.
+ */
+export async function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<Store> {
+  const inMemory = file === ':memory:' || file === '';
+  if (!inMemory && options.fileMustExist !== true) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file, { fileMustExist: options.fileMustExist === true });
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+    db.pragma('foreign_keys = ON');
+    if (!inMemory) db.pragma('journal_mode = WAL');
+    migrate(db, options.migrations ?? MIGRATIONS);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteStore(db);
+}
+
+/** Every statement the store runs, prepared once per connection. */
+function prepareStatements(db: Database.Database) {
+  return {
+    insertCard: db.prepare<[{ uuid: string; service: string; hookInstance: string; cardKind: string; issuedAt: string; patientHash: string }]>(
+      SQL.insertCard,
+    ),
+    insertFinding: db.prepare<[{ card: string; position: number; rule: string; outcome: string }]>(SQL.insertFinding),
+    insertFeedback: db.prepare<[Record<string, string | null>]>(SQL.insertFeedback),
+    cardExists: db.prepare<[string], { found: number }>(SQL.cardExists),
+    insertSalt: db.prepare<[string, string]>(SQL.insertSalt),
+    selectMeta: db.prepare<[string], { value: string }>(SQL.selectMeta),
+    ping: db.prepare<[], { ok: number }>(SQL.ping),
+    rows: db.prepare<[{ since: string | null }], RowCounts>(SQL.rows),
+    reasons: db.prepare<[{ since: string | null }], ReasonRow>(SQL.reasons),
+    totals: db.prepare<[{ since: string | null }], TotalsRow>(SQL.totals),
+    unknownFeedback: db.prepare<[{ since: string | null }], { n: number }>(SQL.unknownFeedback),
+  };
+}
+
+class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private salt: string | undefined;
+
+  constructor(private readonly db: Database.Database) {
+    this.statements = prepareStatements(db);
+  }
+
+  async recordCards(cards: readonly IssuedCard[]): Promise<void> {
+    const rows = cards.map((card) => ({ ...card, issuedAt: toUtcIso(card.issuedAt, 'issuedAt') }));
+    this.db.transaction(() => {
+      for (const card of rows) {
+        const { changes } = this.statements.insertCard.run({
+          uuid: card.uuid,
+          service: card.service,
+          hookInstance: card.hookInstance,
+          cardKind: card.cardKind,
+          issuedAt: card.issuedAt,
+          patientHash: card.patientHash,
+        });
+        if (changes === 0) continue;
+        card.findings.forEach((finding, position) =>
+          this.statements.insertFinding.run({ card: card.uuid, position, rule: finding.rule, outcome: finding.outcome }),
+        );
+      }
+    })();
+  }
+
+  async recordFeedback(items: readonly FeedbackItem[]): Promise<FeedbackResult> {
+    const rows = items.map((item) => ({
+      id: feedbackKey(item),
+      card: item.card,
+      service: item.service,
+      outcome: item.outcome,
+      acceptedSuggestions: JSON.stringify(item.acceptedSuggestions),
+      overrideSystem: item.overrideReason?.system ?? null,
+      overrideCode: item.overrideReason?.code ?? null,
+      overrideDisplay: item.overrideReason?.display ?? null,
+      userComment: item.userComment ?? null,
+      outcomeTimestamp: item.outcomeTimestamp,
+      outcomeAt: toUtcIso(item.outcomeTimestamp, 'outcomeTimestamp'),
+      receivedAt: toUtcIso(item.receivedAt, 'receivedAt'),
+    }));
+    return this.db.transaction((): FeedbackResult => {
+      let stored = 0;
+      let unknownCards = 0;
+      for (const row of rows) {
+        stored += this.statements.insertFeedback.run(row).changes;
+        if (this.statements.cardExists.get(row.card) === undefined) unknownCards += 1;
+      }
+      return { stored, duplicates: rows.length - stored, unknownCards };
+    })();
+  }
+
+  async report(options: ReportOptions = {}): Promise<Report> {
+    const since = options.since === undefined ? undefined : toUtcIso(options.since, 'since');
+    const generatedAt = options.now === undefined ? new Date().toISOString() : toUtcIso(options.now, 'now');
+    const params = { since: since ?? null };
+    // One read transaction, so that the rows, reasons and totals describe the same snapshot.
+    return this.db.transaction((): Report => {
+      const reasons = new Map<string, OverrideReasonCount[]>();
+      for (const r of this.statements.reasons.all(params)) {
+        const key = JSON.stringify([r.rule, r.outcome]);
+        const list = reasons.get(key) ?? [];
+        list.push({ code: r.code, ...(r.display !== null ? { display: r.display } : {}), count: r.count });
+        reasons.set(key, list);
+      }
+      const rows = this.statements.rows.all(params).map(
+        (r): RuleReportRow => ({
+          rule: r.rule,
+          outcome: r.outcome,
+          cardsIssued: r.cards_issued,
+          cardsWithFeedback: r.cards_with_feedback,
+          accepted: r.accepted,
+          overridden: r.overridden,
+          acceptanceRate: rate(r.accepted, r.cards_with_feedback),
+          overrideRate: rate(r.overridden, r.cards_with_feedback),
+          overrideReasons: reasons.get(JSON.stringify([r.rule, r.outcome])) ?? [],
+        }),
+      );
+      const t = this.statements.totals.get(params) ?? { cards_issued: 0, cards_with_feedback: 0, accepted: 0, overridden: 0 };
+      const unknown = this.statements.unknownFeedback.get(params)?.n ?? 0;
+      return {
+        generatedAt,
+        ...(since !== undefined ? { since } : {}),
+        rows,
+        feedbackForUnknownCards: unknown,
+        cardsIssued: t.cards_issued,
+        totals: {
+          cardsIssued: t.cards_issued,
+          cardsWithFeedback: t.cards_with_feedback,
+          accepted: t.accepted,
+          overridden: t.overridden,
+          acceptanceRate: rate(t.accepted, t.cards_with_feedback),
+          overrideRate: rate(t.overridden, t.cards_with_feedback),
+        },
+      };
+    })();
+  }
+
+  async patientHashSalt(): Promise<string> {
+    if (this.salt === undefined) {
+      // Insert-if-absent then read: two processes opening the same new file agree on one salt.
+      this.statements.insertSalt.run(SALT_KEY, randomBytes(32).toString('hex'));
+      const row = this.statements.selectMeta.get(SALT_KEY);
+      if (row === undefined) throw new Error('the patient hash salt could not be stored');
+      this.salt = row.value;
+    }
+    return this.salt;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return this.statements.ping.get()?.ok === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

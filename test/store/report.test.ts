@@ -1,0 +1,209 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import ts from 'typescript';
+import { main, type ReportIo } from '../../src/report';
+import { latestVersion } from '../../src/store/migrations';
+import { formatReport } from '../../src/store/report';
+import { openSqliteStore } from '../../src/store/sqlite';
+import type { Report, RuleReportRow } from '../../src/store/store';
+
+const root = path.resolve(__dirname, '../..');
+
+const row = (rule: string, outcome: string, counts: [number, number, number, number], overrideReasons: RuleReportRow['overrideReasons'] = []): RuleReportRow => {
+  const [cardsIssued, cardsWithFeedback, accepted, overridden] = counts;
+  return {
+    rule,
+    outcome,
+    cardsIssued,
+    cardsWithFeedback,
+    accepted,
+    overridden,
+    acceptanceRate: cardsWithFeedback === 0 ? null : accepted / cardsWithFeedback,
+    overrideRate: cardsWithFeedback === 0 ? null : overridden / cardsWithFeedback,
+    overrideReasons,
+  };
+};
+
+const report: Report = {
+  generatedAt: '2026-03-07T12:00:00.000Z',
+  since: '2026-03-01T00:00:00.000Z',
+  rows: [
+    row('ictos', 'high', [4, 4, 1, 3], [{ code: 'patient-preference', display: 'Patient preference', count: 2 }, { code: 'contraindicated', count: 1 }]),
+    row('pre-tbf-response', 'favorable', [1, 0, 0, 0]),
+    row('recommendation', 'ict-ccrt', [3, 3, 1, 2]),
+  ],
+  feedbackForUnknownCards: 1,
+  cardsIssued: 6,
+  totals: { cardsIssued: 6, cardsWithFeedback: 5, accepted: 2, overridden: 3, acceptanceRate: 0.4, overrideRate: 0.6 },
+};
+
+describe('the plain-text report', () => {
+  test('it is a table with one line per rule and outcome, numbers right-aligned, then the totals and the unknown cards', () => {
+    expect(formatReport(report).split('\n')).toEqual([
+      'npc-cds card feedback report: cards issued since 2026-03-01T00:00:00.000Z (generated 2026-03-07T12:00:00.000Z)',
+      '',
+      'rule              outcome    issued  with feedback  accepted  overridden  accept %  override %  top override reasons',
+      `----------------  ---------  ------  -------------  --------  ----------  --------  ----------  ${'-'.repeat(62)}`,
+      'ictos             high            4              4         1           3     25.0%       75.0%  patient-preference "Patient preference" x2, contraindicated x1',
+      'pre-tbf-response  favorable       1              0         0           0         -           -  -',
+      'recommendation    ict-ccrt        3              3         1           2     33.3%       66.7%  -',
+      '',
+      'Totals (each card once, by its latest feedback): 6 cards issued, 5 with feedback, 2 accepted, 3 overridden; acceptance 40.0%, override 60.0%.',
+      'Feedback for cards this store never issued: 1.',
+      '',
+    ]);
+  });
+
+  test('only the three most frequent override reasons are named, and the rest are counted', () => {
+    const reasons = ['a', 'b', 'c', 'd', 'e'].map((code, i) => ({ code, count: 5 - i }));
+    const text = formatReport({ ...report, rows: [row('ictos', 'high', [15, 15, 0, 15], reasons)] });
+    expect(text).toContain('a x5, b x4, c x3, +2 more');
+    expect(text).not.toContain('d x2');
+  });
+
+  test('a report over all time with no cards says there are no findings and shows no rates', () => {
+    const text = formatReport({
+      generatedAt: report.generatedAt,
+      rows: [],
+      feedbackForUnknownCards: 0,
+      cardsIssued: 0,
+      totals: { cardsIssued: 0, cardsWithFeedback: 0, accepted: 0, overridden: 0, acceptanceRate: null, overrideRate: null },
+    });
+    expect(text).toContain('report: all cards issued (generated');
+    expect(text).toContain('No findings on the cards issued.');
+    expect(text).toContain('acceptance -, override -.');
+  });
+});
+
+describe('the report command', () => {
+  let dir: string;
+  let out: string;
+  let err: string;
+  const io: ReportIo = { out: (t) => void (out += t), err: (t) => void (err += t) };
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'npc-cds-report-'));
+    out = '';
+    err = '';
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function seed(file: string): Promise<void> {
+    const store = await openSqliteStore(file);
+    await store.recordCards([
+      { uuid: 'c1', service: 's', hookInstance: 'h1', cardKind: 'treatment-selection', issuedAt: '2026-02-01T00:00:00Z', patientHash: 'x', findings: [{ rule: 'ictos', outcome: 'high' }] },
+      { uuid: 'c2', service: 's', hookInstance: 'h2', cardKind: 'treatment-selection', issuedAt: '2026-03-02T00:00:00Z', patientHash: 'y', findings: [{ rule: 'ictos', outcome: 'low' }] },
+    ]);
+    await store.recordFeedback([
+      { service: 's', card: 'c1', outcome: 'overridden', acceptedSuggestions: [], overrideReason: { code: 'other' }, outcomeTimestamp: '2026-02-02T00:00:00Z', receivedAt: '2026-02-02T00:00:00Z' },
+      { service: 's', card: 'c2', outcome: 'accepted', acceptedSuggestions: ['s1'], outcomeTimestamp: '2026-03-03T00:00:00Z', receivedAt: '2026-03-03T00:00:00Z' },
+    ]);
+    await store.close();
+  }
+
+  test('with a database it prints the table and exits 0', async () => {
+    const file = path.join(dir, 'npc-cds.sqlite');
+    await seed(file);
+    expect(await main([], { DATABASE_PATH: file }, io)).toBe(0);
+    expect(err).toBe('');
+    expect(out).toMatch(/^ictos +high +1 +1 +0 +1 +0\.0% +100\.0% +other x1$/m);
+    expect(out).toMatch(/^ictos +low +1 +1 +1 +0 +100\.0% +0\.0% +-$/m);
+  });
+
+  test('with --json and --since it prints the report as JSON, for the cards issued since then', async () => {
+    const file = path.join(dir, 'npc-cds.sqlite');
+    await seed(file);
+    expect(await main(['--json', '--since', '2026-03-01'], { DATABASE_PATH: file }, io)).toBe(0);
+    const parsed = JSON.parse(out) as Report;
+    expect(parsed).toMatchObject({ since: '2026-03-01T00:00:00.000Z', cardsIssued: 1, rows: [{ rule: 'ictos', outcome: 'low', accepted: 1 }] });
+  });
+
+  test('when the database does not exist it says so, exits 1 and creates nothing', async () => {
+    const file = path.join(dir, 'data', 'npc-cds.sqlite');
+    expect(await main([], { DATABASE_PATH: file }, io)).toBe(1);
+    expect(err).toContain(`No database at ${file}`);
+    expect(out).toBe('');
+    expect(existsSync(path.join(dir, 'data'))).toBe(false);
+  });
+
+  test('a database migrated by newer code is not read, and the command exits 1', async () => {
+    const file = path.join(dir, 'npc-cds.sqlite');
+    await seed(file);
+    const db = new Database(file);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(latestVersion() + 1, 'future', '2030-01-01T00:00:00.000Z');
+    db.close();
+    expect(await main([], { DATABASE_PATH: file }, io)).toBe(1);
+    expect(err).toContain('newer than this code knows');
+  });
+
+  test('a file that is not a database is reported as unreadable, with exit code 1', async () => {
+    const file = path.join(dir, 'notes.txt');
+    writeFileSync(file, 'this is not SQLite, just some text that is long enough to have a header of its own\n'.repeat(10));
+    expect(await main([], { DATABASE_PATH: file }, io)).toBe(1);
+    expect(err).toContain(`Cannot read the database at ${file}`);
+  });
+
+  test.each([
+    { label: 'an unknown option', argv: ['--verbose'], message: /Unknown option '--verbose'/ },
+    { label: 'a since that is not a date', argv: ['--since', 'last week'], message: /--since "last week" is not an ISO-8601 date/ },
+    { label: 'a positional argument', argv: ['report.sqlite'], message: /Unexpected argument/ },
+  ])('$label is a usage error with exit code 2', async ({ argv, message }) => {
+    expect(await main(argv, { DATABASE_PATH: path.join(dir, 'none.sqlite') }, io)).toBe(2);
+    expect(err).toMatch(message);
+    expect(err).toContain('usage: npm run report');
+  });
+
+  test('--help prints the usage and exits 0', async () => {
+    expect(await main(['--help'], {}, io)).toBe(0);
+    expect(out).toContain('usage: npm run report');
+  });
+
+  describe('run as a program', () => {
+    let bin: string;
+
+    beforeAll(() => {
+      // The CLI and the store, transpiled as the build would (CommonJS), without compiling the whole project.
+      bin = mkdtempSync(path.join(os.tmpdir(), 'npc-cds-report-bin-'));
+      const sources = ['src/report.ts', ...readdirSync(path.join(root, 'src/store')).map((f) => `src/store/${f}`)];
+      for (const source of sources) {
+        const { outputText } = ts.transpileModule(ts.sys.readFile(path.join(root, source)) ?? '', {
+          compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+          fileName: source,
+        });
+        const target = path.join(bin, source.replace(/\.ts$/, '.js'));
+        mkdirSync(path.dirname(target), { recursive: true });
+        writeFileSync(target, outputText);
+      }
+    });
+    afterAll(() => rmSync(bin, { recursive: true, force: true }));
+
+    const run = (cwd: string, env: Record<string, string> = {}) => {
+      const inherited = { ...process.env };
+      delete inherited['DATABASE_PATH'];
+      return spawnSync(process.execPath, [path.join(bin, 'src/report.js')], {
+        cwd,
+        env: { ...inherited, NODE_PATH: path.join(root, 'node_modules'), ...env },
+        encoding: 'utf8',
+      });
+    };
+
+    test('it reads data/npc-cds.sqlite under the working directory by default, prints the report and exits 0', async () => {
+      await seed(path.join(dir, 'data', 'npc-cds.sqlite'));
+      const result = run(dir);
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain('npc-cds card feedback report: all cards issued');
+      expect(result.stdout).toContain('Feedback for cards this store never issued: 0.');
+    });
+
+    test('without a database it exits 1 with a message and leaves no file behind', () => {
+      const result = run(dir, { DATABASE_PATH: 'missing/npc-cds.sqlite' });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain('No database at');
+      expect(existsSync(path.join(dir, 'missing'))).toBe(false);
+    });
+  });
+});
