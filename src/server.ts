@@ -1,11 +1,44 @@
 /**
- * Entry point of `npm start`. The CDS Hooks service arrives with its own issue; until then this says so
- * and exits cleanly, after checking that the clinical core loads.
+ * Entry point of `npm start`: reads the configuration, opens the store, builds the app and listens on
+ * PORT. Stops cleanly on SIGINT / SIGTERM.
  */
-import { DEFAULT_THRESHOLDS } from './core';
+import { buildApp, securityStatus } from './app';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+import { openSqliteStore } from './store/sqlite';
 
-const { tbf, ictos } = DEFAULT_THRESHOLDS;
-process.stdout.write(
-  `npc-cds: clinical core loaded (threshold sets ${tbf.id} v${tbf.version}, ${ictos.id} v${ictos.version}).\n` +
-    'The CDS Hooks service arrives with the CDS Hooks issue; nothing is listening yet.\n',
-);
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const store = await openSqliteStore(config.databasePath);
+  const app = await buildApp({ config, store, logger });
+  const security = securityStatus(config);
+  for (const warning of security.warnings) {
+    logger.warn({ security: security.mode }, warning);
+    process.stderr.write(`\n  WARNING: ${warning}\n\n`);
+  }
+  const server = app.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.port;
+    logger.info({ port, host: config.host, security: security.mode, store: store.kind }, 'listening');
+    process.stdout.write(`npc-cds CDS Hooks service: http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/cds-services (security: ${security.mode})\n`);
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'stopping');
+    server.close(() => {
+      void store.close().then(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof ConfigError ? `configuration error: ${err.message}` : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`npc-cds could not start: ${message}\n`);
+  process.exit(1);
+});

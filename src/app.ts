@@ -1,0 +1,223 @@
+/**
+ * The express application of the CDS Hooks 2.0 service, built without listening (server.ts listens;
+ * tests drive it with supertest). Routes come from the service definitions in `cds-hooks/`.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import cors from 'cors';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { badRequest, errorHandler, HttpError, notFound } from './cds/errors';
+import { serveHook, type HookDeps } from './cds/hooks';
+import { JwtVerifier, type VerifiedClient } from './cds/jwt';
+import { feedbackSchema } from './cds/request-schema';
+import { loadServices, type ServiceDefinition } from './cds/services';
+import { CardTemplates } from './cds/templates';
+import type { FeedbackItem, Store } from './store/store';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly logger: Logger;
+  /** The clock (tests pin it to a scenario's date). */
+  readonly now?: () => Date;
+  readonly templates?: CardTemplates;
+  readonly services?: readonly ServiceDefinition[];
+  /** Salt for patient hashes; by default the configured one, else the store's own. */
+  readonly patientHashSalt?: string;
+}
+
+export interface SecurityStatus {
+  readonly mode: 'jwt' | 'open';
+  readonly issuers: number;
+  readonly warnings: readonly string[];
+}
+
+/** Whether incoming requests are authenticated, and what an operator should know about it. */
+export function securityStatus(config: Config): SecurityStatus {
+  if (config.trustedIssuers.length > 0) return { mode: 'jwt', issuers: config.trustedIssuers.length, warnings: [] };
+  return {
+    mode: 'open',
+    issuers: 0,
+    warnings: ['No trusted issuers configured (TRUSTED_ISSUERS / TRUSTED_ISSUERS_FILE): every request is accepted without authentication. Do not use with real patient data.'],
+  };
+}
+
+interface Locals {
+  service?: ServiceDefinition;
+  client?: VerifiedClient;
+  log?: Record<string, unknown>;
+}
+const locals = (res: Response) => res.locals as Locals;
+
+/** Builds the application. Async because the store's salt may have to be read first. */
+export async function buildApp(deps: AppDeps): Promise<express.Express> {
+  const { config, store, logger } = deps;
+  const templates = deps.templates ?? CardTemplates.load();
+  const services = deps.services ?? loadServices(config.codes);
+  const byId = new Map(services.map((s) => [s.id, s]));
+  const verifier =
+    config.trustedIssuers.length > 0
+      ? new JwtVerifier({
+          issuers: config.trustedIssuers,
+          clockToleranceSeconds: config.jwtClockToleranceSeconds,
+          maxLifetimeSeconds: config.jwtMaxLifetimeSeconds,
+          replayCacheSize: config.jtiCacheSize,
+        })
+      : undefined;
+  const security = securityStatus(config);
+  const hookDeps: HookDeps = {
+    config,
+    templates,
+    store,
+    logger,
+    patientHashSalt: deps.patientHashSalt ?? config.patientHashSalt ?? (await store.patientHashSalt()),
+    now: deps.now ?? (() => new Date()),
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', false);
+
+  // One log line per request: route, status, timings; never tokens, bodies or patient data.
+  app.use((req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const l = locals(res);
+      const entry = {
+        method: req.method,
+        route: l.service !== undefined ? req.path.replace(l.service.id, ':id') : req.path.length > 64 ? `${req.path.slice(0, 64)}…` : req.path,
+        service: l.service?.id,
+        status: res.statusCode,
+        client: l.client !== undefined ? { iss: l.client.iss, sub: l.client.sub } : undefined,
+        ms: Number(process.hrtime.bigint() - start) / 1e6,
+        ...l.log,
+      };
+      if (res.statusCode >= 500) logger.error(entry, 'request');
+      else if (res.statusCode >= 400) logger.warn(entry, 'request');
+      else logger.info(entry, 'request');
+    });
+    next();
+  });
+
+  const corsMiddleware = cors({
+    origin: (origin, cb) => cb(null, origin !== undefined && (config.corsOrigins === '*' || config.corsOrigins.includes(origin))),
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    maxAge: 600,
+  });
+  app.use('/cds-services', corsMiddleware);
+
+  const authenticate: RequestHandler = async (req, res, next) => {
+    if (verifier === undefined) return next();
+    const audience = `${config.publicBaseUrl}${req.originalUrl.split('?')[0] ?? ''}`;
+    locals(res).client = await verifier.verify(req.get('authorization'), audience);
+    next();
+  };
+
+  const service: RequestHandler = (req, res, next) => {
+    const s = byId.get(String(req.params['id']));
+    if (s === undefined) throw notFound(`CDS service "${String(req.params['id']).slice(0, 64)}"`);
+    locals(res).service = s;
+    next();
+  };
+
+  const jsonBody: RequestHandler[] = [
+    (req, _res, next) => {
+      if (!req.is(['application/json', 'application/fhir+json', 'application/*+json'])) {
+        throw new HttpError(415, 'unsupported-media-type', 'The request body must be JSON (Content-Type: application/json)', 'Content-Type');
+      }
+      next();
+    },
+    express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/fhir+json', 'application/*+json'] }),
+  ];
+
+  const methodNotAllowed =
+    (allow: string): RequestHandler =>
+    () => {
+      throw new HttpError(405, 'method-not-allowed', `Use ${allow}`, undefined, undefined, { Allow: allow });
+    };
+
+  app.get('/health', async (_req, res) => {
+    const storeOk = await store.ping().catch(() => false);
+    res.status(storeOk ? 200 : 503).json({
+      status: storeOk ? 'ok' : 'degraded',
+      security: { mode: security.mode, issuers: security.issuers },
+      store: { kind: store.kind, ok: storeOk },
+      warnings: security.warnings,
+    });
+  });
+
+  app.get('/cds-services', authenticate, (_req, res) => {
+    res.json({
+      services: services.map((s) => ({
+        hook: s.hook,
+        id: s.id,
+        title: s.title,
+        description: s.description,
+        prefetch: s.prefetch,
+        ...(s.usageRequirements !== undefined ? { usageRequirements: s.usageRequirements } : {}),
+      })),
+    });
+  });
+  app.all('/cds-services', methodNotAllowed('GET'));
+
+  app.post('/cds-services/:id', authenticate, service, ...jsonBody, async (req, res) => {
+    const s = locals(res).service as ServiceDefinition;
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const outcome = await serveHook(s, req.body, hookDeps, abort.signal);
+    locals(res).log = outcome.log;
+    res.json({ cards: outcome.cards });
+  });
+  app.all('/cds-services/:id', service, methodNotAllowed('POST'));
+
+  app.post('/cds-services/:id/feedback', authenticate, service, ...jsonBody, async (req, res) => {
+    const s = locals(res).service as ServiceDefinition;
+    const parsed = feedbackSchema.safeParse(req.body);
+    if (!parsed.success) throw badRequest(parsed.error);
+    const receivedAt = new Date().toISOString();
+    const items: FeedbackItem[] = parsed.data.feedback.map((f) => ({
+      service: s.id,
+      card: f.card,
+      outcome: f.outcome,
+      acceptedSuggestions: (f.acceptedSuggestions ?? []).map((a) => a.id),
+      overrideReason:
+        f.overrideReason?.reason !== undefined
+          ? {
+              code: f.overrideReason.reason.code,
+              ...(f.overrideReason.reason.system !== undefined ? { system: f.overrideReason.reason.system } : {}),
+              ...(f.overrideReason.reason.display !== undefined ? { display: f.overrideReason.reason.display } : {}),
+            }
+          : undefined,
+      userComment: f.overrideReason?.userComment,
+      outcomeTimestamp: f.outcomeTimestamp,
+      receivedAt,
+    }));
+    const result = await store.recordFeedback(items);
+    locals(res).log = { feedback: { items: items.length, stored: result.stored, duplicates: result.duplicates, unknownCards: result.unknownCards } };
+    res.status(200).json(result);
+  });
+  app.all('/cds-services/:id/feedback', service, methodNotAllowed('POST'));
+
+  app.get('/admin/report', async (req, res) => {
+    const token = config.adminToken;
+    if (token === undefined) throw notFound('Resource');
+    const given = Buffer.from(req.get('authorization')?.replace(/^Bearer\s+/i, '') ?? '');
+    const wanted = Buffer.from(token);
+    if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
+      throw new HttpError(401, 'unauthorized', 'Admin token required', 'Authorization', undefined, { 'WWW-Authenticate': 'Bearer' });
+    }
+    const since = typeof req.query['since'] === 'string' ? req.query['since'] : undefined;
+    if (since !== undefined && Number.isNaN(Date.parse(since))) throw new HttpError(400, 'bad-request', 'since: must be an ISO 8601 date', 'since');
+    res.json(await store.report(since !== undefined ? { since } : {}));
+  });
+
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(notFound('Resource')));
+  app.use(errorHandler(logger));
+  return app;
+}
+

@@ -1,0 +1,214 @@
+/**
+ * The basis of a card (clinical-spec.md section 8), in two forms built from the same data: the
+ * machine-readable findings (conventions.md, `org.npc-cds.findings`) and the escaped Markdown rows
+ * the templates show. Every value, unit, date and reference here comes from the extraction's
+ * provenance; nothing is re-derived.
+ */
+import type { Assessment, IctosFeature, InputId, Problem, TbfRuleId, TbfRuleResult } from '../core';
+import { FEATURE_INPUT_ID } from '../core';
+import type { ExtractKey, Extracted, Extraction, ExtractionNote, Unusable } from '../fhir/extract';
+import type { Finding, FindingInput } from './card-schema';
+import { num, text, trusted, type Md } from './markdown';
+
+export const INPUT_LABELS: Readonly<Record<ExtractKey, string>> = {
+  'pre-tbf': 'Pre-TBF (tumor blood flow before treatment)',
+  'post-tbf': 'Post-TBF (tumor blood flow at 40 Gy)',
+  ictos: 'ICTOS (recorded score)',
+  'skewness-z': 'Skewness (z-score)',
+  'glcm-variance-z': 'GLCM variance (z-score)',
+  'glrlm-lrhgle-z': 'GLRLM LRHGLE (z-score)',
+  skewness: 'Skewness (raw)',
+  'glcm-variance': 'GLCM variance (raw)',
+  'glrlm-lrhgle': 'GLRLM LRHGLE (raw)',
+  't-category': 'T category',
+  'n-category': 'N category',
+  'm-category': 'M category',
+  'stage-group': 'Stage group',
+  'tumor-volume': 'Primary tumor volume',
+  'ebv-dna': 'Plasma EBV DNA',
+  'treatment-start': 'Treatment start (first RT or chemotherapy)',
+  'mptd-pre': 'Maximum tumor diameter before treatment',
+  'mptd-post': 'Maximum tumor diameter at 40 Gy',
+};
+
+const RAW_FEATURE_KEY: Readonly<Record<IctosFeature, ExtractKey>> = {
+  skewness: 'skewness',
+  glcmVariance: 'glcm-variance',
+  glrlmLrhgle: 'glrlm-lrhgle',
+};
+
+function noteText(note: ExtractionNote, e: Extracted<number | string>, extraction: Extraction): string {
+  switch (note) {
+    case 'preliminary':
+      return 'preliminary result (no final one exists)';
+    case 'assumed-pre-treatment':
+      return 'assumed pre-treatment: no treatment recorded';
+    case 'timepoint-inferred': {
+      const day = extraction.treatment.postWindowDay ?? 25;
+      return `40 Gy timepoint inferred from the RT start (on or after day ${day})`;
+    }
+    case 'unit-converted':
+      return `converted from ${e.provenance.recordedUnit ?? 'the recorded unit'}`;
+  }
+}
+
+function valueWithComparator(e: Extracted<number | string>): string | number {
+  const c = e.provenance.comparator;
+  return c !== undefined && typeof e.value === 'number' ? `${c}${e.value}` : e.value;
+}
+
+/** One input of a finding, from the extraction's provenance. */
+export function findingInput(name: InputId, e: Extracted<number | string>, extraction: Extraction): FindingInput {
+  const notes = e.provenance.notes.map((n) => noteText(n, e, extraction));
+  const value = valueWithComparator(e);
+  return {
+    name,
+    value: typeof value === 'string' && value.length === 0 ? '(empty)' : value,
+    ...(e.unit !== undefined && e.unit.length > 0 ? { unit: e.unit } : {}),
+    ...(e.provenance.effective.length > 0 ? { date: e.provenance.effective } : {}),
+    ...(e.provenance.reference.length > 0 ? { reference: e.provenance.reference } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
+  };
+}
+
+/** The finding inputs for the given ids, in order, for those the extraction found. */
+export function findingInputs(ids: readonly InputId[], extraction: Extraction): FindingInput[] {
+  return ids.flatMap((id) => {
+    const e = extraction.found[id];
+    return e === undefined ? [] : [findingInput(id, e, extraction)];
+  });
+}
+
+/** The inputs of the ICTOS result: the recorded score, or the features it was computed from. */
+export function ictosInputIds(assessment: Assessment): InputId[] {
+  const ictos = assessment.ictos;
+  if (ictos.kind === 'insufficient-data') return [...ictos.missing];
+  if (ictos.source === 'score') return ['ictos'];
+  return ['skewness-z', 'glcm-variance-z', 'glrlm-lrhgle-z'];
+}
+
+export function ictosFinding(assessment: Assessment, extraction: Extraction): Finding {
+  const ictos = assessment.ictos;
+  const base = { rule: 'ictos' as const, cutoff: ictos.cutoff, thresholdSet: ictos.thresholdSet };
+  if (ictos.kind === 'insufficient-data') {
+    return { ...base, outcome: 'insufficient-data', inputs: findingInputs(['ictos', 'skewness-z', 'glcm-variance-z', 'glrlm-lrhgle-z'], extraction), missing: [...ictos.missing] };
+  }
+  let inputs: FindingInput[];
+  if (ictos.source === 'raw-features' && ictos.features !== undefined) {
+    const features = ictos.features;
+    inputs = (Object.keys(features) as IctosFeature[]).flatMap((f) => {
+      const raw = extraction.found[RAW_FEATURE_KEY[f]];
+      const input = raw !== undefined ? findingInput(FEATURE_INPUT_ID[f], raw, extraction) : undefined;
+      return input === undefined ? [] : [{ ...input, value: features[f].z, notes: [`z-score computed from the raw value ${features[f].raw?.value ?? raw?.value} with the site normalization`] }];
+    });
+  } else {
+    inputs = findingInputs(ictosInputIds(assessment), extraction);
+  }
+  return { ...base, outcome: ictos.kind, value: ictos.score, inputs, missing: [] };
+}
+
+export const RISK_INPUT_IDS: readonly InputId[] = ['t-category', 'n-category', 'tumor-volume', 'ebv-dna'];
+
+export function riskFinding(assessment: Assessment, extraction: Extraction): Finding {
+  const risk = assessment.risk;
+  return {
+    rule: 'risk',
+    outcome: risk.kind,
+    value: risk.present.length,
+    cutoff: risk.highRiskMoreThan,
+    thresholdSet: risk.thresholdSet,
+    inputs: findingInputs(RISK_INPUT_IDS, extraction),
+    missing: [...risk.missing],
+  };
+}
+
+export function tbfFinding(result: TbfRuleResult, extraction: Extraction): Finding {
+  const base = { rule: result.rule, cutoff: result.cutoff, thresholdSet: result.thresholdSet };
+  if (result.kind === 'insufficient-data') {
+    return { ...base, outcome: 'insufficient-data', inputs: findingInputs(['pre-tbf', 'post-tbf'], extraction), missing: [...result.missing] };
+  }
+  return { ...base, outcome: result.kind, value: result.value, inputs: findingInputs(result.inputs, extraction), missing: [] };
+}
+
+export function tbfFindings(assessment: Assessment, extraction: Extraction, rules?: readonly TbfRuleId[]): Finding[] {
+  const results = Object.values(assessment.tbf);
+  return results.filter((r) => rules === undefined || rules.includes(r.rule)).map((r) => tbfFinding(r, extraction));
+}
+
+// ---- Markdown rows for the templates ----------------------------------------------------------------
+
+export interface InputRow {
+  readonly label: Md;
+  readonly value: Md;
+  readonly unit: Md;
+  readonly date: Md;
+  readonly source: Md;
+  readonly notes: Md;
+}
+
+const DASH = trusted('\u2014');
+
+/** A table row for one extracted input; every string from the record is escaped. */
+export function inputRow(key: ExtractKey, e: Extracted<number | string>, extraction: Extraction): InputRow {
+  const notes = e.provenance.notes.map((n) => noteText(n, e, extraction));
+  const value = valueWithComparator(e);
+  return {
+    label: trusted(INPUT_LABELS[key]),
+    value: typeof value === 'number' ? num(value) : text(value),
+    unit: e.unit !== undefined && e.unit.length > 0 ? text(e.unit) : DASH,
+    date: e.provenance.effective.length > 0 ? text(e.provenance.effective) : DASH,
+    source: text(`${e.provenance.reference} (${e.provenance.status})`),
+    notes: notes.length > 0 ? text(notes.join('; '), 300) : DASH,
+  };
+}
+
+/** Rows for the keys the extraction found, in the order given. */
+export function inputRows(keys: readonly ExtractKey[], extraction: Extraction): InputRow[] {
+  return keys.flatMap((k) => {
+    const e = extraction.found[k];
+    return e === undefined ? [] : [inputRow(k, e, extraction)];
+  });
+}
+
+const UNUSABLE_TEXT: Readonly<Record<Unusable['reason'], string>> = {
+  'status-excluded': 'status excludes it',
+  'no-effective-time': 'no effective date',
+  'future-dated': 'dated in the future',
+  'outside-window': 'outside the 40 Gy window',
+  'not-pre-treatment': 'measured after treatment start',
+  'no-rt-start': 'no RT start recorded to place it',
+  'superseded-by-final': 'preliminary, a final result exists',
+  conflicting: 'conflicts with another value of the same date',
+  'unit-missing': 'no unit',
+  'unit-invalid': 'unit is not valid UCUM',
+  'unit-not-convertible': 'unit cannot be converted',
+  'unit-international-units': 'IU/mL is not comparable with copies/mL',
+  'unit-log-scale': 'log scale is not comparable with copies/mL',
+  'value-missing': 'no numeric value',
+};
+
+/** Records found for the given inputs but not used, as escaped Markdown lines ("Observation/x: unit cannot be converted"). */
+export function unusableLines(inputs: readonly ExtractKey[], extraction: Extraction): Md[] {
+  const shown = new Set<string>();
+  return extraction.unusable
+    .filter((u) => inputs.includes(u.input) && u.reason !== 'superseded-by-final' && u.reason !== 'outside-window' && u.reason !== 'not-pre-treatment')
+    .flatMap((u) => {
+      const line = `${INPUT_LABELS[u.input]}: ${u.reference} not used, ${UNUSABLE_TEXT[u.reason]}${u.detail !== undefined ? ` (${u.detail})` : ''}`;
+      if (shown.has(line)) return [];
+      shown.add(line);
+      return [text(line, 300)];
+    });
+}
+
+const PROBLEM_TEXT: Readonly<Record<Problem['reason'], string>> = {
+  'not-finite': 'not a finite number',
+  'out-of-range': 'outside the possible range',
+  conflicting: 'recorded with conflicting values',
+  'indeterminate-bound': 'reported only as a bound that does not decide the comparison',
+  unrecognised: 'not a recognised value',
+  'not-configured': 'needs site configuration that is not set (normalization of the raw features)',
+};
+
+export function problemLines(problems: readonly Problem[]): Md[] {
+  return problems.map((p) => text(`${INPUT_LABELS[p.input as ExtractKey] ?? p.input}: ${PROBLEM_TEXT[p.reason]}`));
+}

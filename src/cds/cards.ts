@@ -1,0 +1,664 @@
+/**
+ * From an assessed patient to CDS Hooks cards (clinical-spec.md sections 1, 6 and 8; conventions.md
+ * findings). At most one card per decision: treatment selection (before treatment), response prediction
+ * (whenever TBF data exist), what is missing (in scope, inputs missing), and the order check on the
+ * order hooks. No card for a patient without NPC; no card for an NPC patient outside the studied
+ * population (docs/decisions/0005-cards.md).
+ */
+import type { ServiceRequest } from 'fhir/r4';
+import {
+  CITATIONS,
+  DONG_COHORTS,
+  DONG_LIMITATIONS,
+  DONG_SURVIVAL,
+  LIU_COHORT,
+  LIU_LIMITATIONS,
+  POST_TBF_RESIDUAL_NOT_A_RULE,
+  RECOMMENDATION_EVIDENCE,
+  TBF_EVIDENCE,
+  TBF_RULE_IDS,
+  checkInductionOrder,
+  negativePredictiveValue,
+  positivePredictiveValue,
+  tumorAtrophyRate,
+  type Assessment,
+  type HazardRatio,
+  type IctosFeature,
+  type InputId,
+  type OrderCheckResult,
+  type PValue,
+  type RecommendationKind,
+  type RiskFactor,
+  type TbfRuleId,
+  type TbfRuleResult,
+  type ThresholdSets,
+} from '../core';
+import type { ExtractKey, Extraction } from '../fhir/extract';
+import type { DraftOrderReview } from '../fhir/orders';
+import {
+  ictosFinding,
+  inputRows,
+  problemLines,
+  riskFinding,
+  tbfFindings,
+  unusableLines,
+  findingInputs,
+  ictosInputIds,
+  RISK_INPUT_IDS,
+} from './basis';
+import { FINDINGS_EXTENSION, type Card, type Finding } from './card-schema';
+import { link, num, text, trusted, type Md } from './markdown';
+import type { CardTemplates } from './templates';
+import { CARD_TOPICS, ORDERABLES, OVERRIDE_REASONS, type CardKind, type OrderableId } from './vocabulary';
+
+export interface CardContext {
+  readonly serviceId: string;
+  readonly patientId: string;
+  readonly extraction: Extraction;
+  readonly assessment: Assessment;
+  readonly thresholds: ThresholdSets;
+  readonly templates: CardTemplates;
+  /** The SMART app's launch URL; without it cards carry no app link. */
+  readonly smartAppUrl?: string | undefined;
+  readonly newUuid: () => string;
+}
+
+export interface BuiltCard {
+  readonly kind: CardKind;
+  readonly card: Card;
+}
+
+// ---- formatting of the evidence registry ------------------------------------------------------------
+
+const p = (pv: PValue) => `p ${pv.comparator ?? '='} ${pv.value}`;
+const ci = (c: readonly [number, number] | readonly number[]) => `${c[0]}\u2013${c[1]}`;
+const hr = (h: HazardRatio | { value: number; ci: readonly number[]; p: PValue }) => `HR ${h.value} (95% CI ${ci(h.ci)}), ${p(h.p)}`;
+const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+
+const FEATURE_LABEL: Readonly<Record<IctosFeature, string>> = {
+  skewness: 'skewness',
+  glcmVariance: 'GLCM variance',
+  glrlmLrhgle: 'GLRLM LRHGLE',
+};
+
+const RISK_LABEL: Readonly<Record<RiskFactor, string>> = {
+  t4: 'T4',
+  'n2-n3': 'N2\u2013N3',
+  'tumor-volume-34ml': 'primary tumor volume \u2265 34 mL',
+  'ebv-dna-2000': 'plasma EBV DNA \u2265 2000 copies/mL',
+};
+
+const ICTOS_KEYS: readonly ExtractKey[] = ['ictos', 'skewness-z', 'glcm-variance-z', 'glrlm-lrhgle-z', 'skewness', 'glcm-variance', 'glrlm-lrhgle'];
+const STAGING_KEYS: readonly ExtractKey[] = ['t-category', 'n-category', 'm-category', 'stage-group'];
+const RISK_KEYS: readonly ExtractKey[] = ['tumor-volume', 'ebv-dna'];
+const TBF_KEYS: readonly ExtractKey[] = ['pre-tbf', 'post-tbf', 'treatment-start', 'mptd-pre', 'mptd-post'];
+
+const STUDIED = trusted(
+  `Studied populations: adults with locoregionally advanced NPC. Liu 2022: stage III\u2013IVA (AJCC 8th), ${LIU_COHORT.n} patients, one centre. ` +
+    `Dong 2019: stage III\u2013IVB (AJCC 7th), training ${DONG_COHORTS.training.n}, validation ${DONG_COHORTS.validation.n} (trial NCT01245959).`,
+);
+const STAGE_CAVEAT = 'Stage not recorded: the studies enrolled stage III\u2013IVA (AJCC 8th) / III\u2013IVB (AJCC 7th) only.';
+
+function populationLines(ctx: CardContext): Md[] {
+  const { assessment, extraction } = ctx;
+  const pop = assessment.population;
+  const lines: Md[] = [STUDIED];
+  if (extraction.npcCondition !== undefined) {
+    lines.push(text(`NPC diagnosis: ${extraction.npcCondition.reference} (${extraction.npcCondition.code}).`));
+  }
+  const edition = `AJCC ${pop.edition}th edition${pop.editionAssumed ? ' (assumed: the staging does not name its edition)' : ''}`;
+  if (pop.kind === 'in-scope') {
+    const t = extraction.inputs.population.tCategory ?? '?';
+    const n = extraction.inputs.population.nCategory ?? '?';
+    const how = pop.stageSource === 'recorded' ? 'recorded' : `derived from ${t} ${n}`;
+    lines.push(text(`This patient: in the studied population, stage ${pop.stageGroup} (${how}), ${edition}.`));
+    if (!pop.mCategoryRecorded) lines.push(trusted('M category not recorded: distant metastasis is not excluded by an M category.'));
+  } else if (pop.kind === 'unconfirmed') {
+    lines.push(trusted(`This patient: ${STAGE_CAVEAT}`));
+    lines.push(...problemLines(pop.problems));
+  }
+  return lines;
+}
+
+function caveats(ctx: CardContext): Md[] {
+  return ctx.assessment.population.kind === 'unconfirmed' ? [trusted(STAGE_CAVEAT)] : [];
+}
+
+function smartLinks(ctx: CardContext, kind: CardKind, findings: readonly Finding[]): Pick<Card, 'links'> {
+  if (ctx.smartAppUrl === undefined) return {};
+  const appContext = JSON.stringify({ card: kind, service: ctx.serviceId, rules: [...new Set(findings.map((f) => f.rule))] });
+  return { links: [{ label: 'Open NPC-CDS for the full picture', url: ctx.smartAppUrl, type: 'smart', appContext }] };
+}
+
+function card(
+  ctx: CardContext,
+  kind: CardKind,
+  parts: Omit<Card, 'uuid' | 'source' | 'extension'> & { paper?: 'liu-2022' | 'dong-2019' },
+  findings: Finding[],
+): BuiltCard {
+  const { paper, ...rest } = parts;
+  const source: Card['source'] =
+    paper === undefined
+      ? { label: 'NPC-CDS (Liu 2022; Dong 2019)', topic: CARD_TOPICS[kind] }
+      : { label: `NPC-CDS \u00b7 ${CITATIONS[paper].short}`, url: CITATIONS[paper].url, topic: CARD_TOPICS[kind] };
+  return {
+    kind,
+    card: {
+      uuid: ctx.newUuid(),
+      ...rest,
+      source,
+      ...smartLinks(ctx, kind, findings),
+      extension: { [FINDINGS_EXTENSION]: findings },
+    },
+  };
+}
+
+const citation = (paper: 'liu-2022' | 'dong-2019'): Md => {
+  const c = CITATIONS[paper];
+  return trusted(`${text(`${c.authors}. ${c.title}. ${c.journal} ${c.year};${c.volume}:${c.article}.`, 400)} ${link(`doi ${c.doi}`, c.url)}`);
+};
+
+// ---- ICTOS, risk and recommendation ---------------------------------------------------------------
+
+function ictosRuleLines(ctx: CardContext): Md[] {
+  const { ictos } = ctx.assessment;
+  const set = ctx.thresholds.ictos;
+  const c = set.coefficients;
+  const terms = (Object.keys(FEATURE_LABEL) as IctosFeature[]).map((f, i) => {
+    const coefficient = c[f];
+    const sign = coefficient < 0 ? '\u2212' : i === 0 ? '' : '+';
+    return `${sign}${i === 0 ? '' : ' '}${num(Math.abs(coefficient))} \u00d7 ${FEATURE_LABEL[f]}`;
+  });
+  const lines: Md[] = [
+    trusted(
+      `ICTOS = ${terms.join(' ')}, on z-scored features of the primary tumor on pre-treatment contrast-enhanced T1-weighted MRI; ` +
+        `high when > ${num(set.cutoff)}, low when \u2264 ${num(set.cutoff)} (threshold set ${text(set.id)}).`,
+    ),
+  ];
+  if (ictos.kind === 'insufficient-data') {
+    lines.push(text(`This patient: ICTOS cannot be computed (missing: ${ictos.missing.join(', ')}).`));
+    return lines;
+  }
+  const from = { score: 'the recorded ICTOS Observation', 'z-features': 'the three z-scored features', 'raw-features': 'the raw features with the site normalization' }[ictos.source];
+  lines.push(trusted(`This patient: ICTOS ${num(ictos.score)} from ${from}: **${ictos.kind}**.`));
+  if (ictos.features !== undefined) {
+    const features = ictos.features;
+    const parts = (Object.keys(features) as IctosFeature[]).map(
+      (f) => `${FEATURE_LABEL[f]} z ${num(features[f].z)} \u00d7 ${num(features[f].coefficient)} = ${num(features[f].contribution)}`,
+    );
+    lines.push(trusted(`Contributions: ${parts.join('; ')}.`));
+  }
+  return lines;
+}
+
+function riskRuleLine(ctx: CardContext): Md {
+  const { risk } = ctx.assessment;
+  const rf = ctx.thresholds.ictos.riskFactors;
+  const list = (fs: readonly RiskFactor[]) => (fs.length === 0 ? 'none' : fs.map((f) => RISK_LABEL[f]).join(', '));
+  return trusted(
+    `Clinical risk among low-ICTOS patients (Dong 2019): T4; N2\u2013N3; primary tumor volume \u2265 ${num(rf.tumorVolumeMl)} mL; plasma EBV DNA \u2265 ${num(rf.ebvDnaCopiesPerMl)} copies/mL; ` +
+      `high when more than ${num(rf.highRiskMoreThan)} are present (staging by AJCC 7th edition in the study). ` +
+      `This patient: present ${list(risk.present)}; absent ${list(risk.absent)}; unknown ${list(risk.unknown)}: **${risk.kind}**.`,
+  );
+}
+
+const R7_LINE = trusted(
+  'Recommendation (Dong 2019, Discussion): high ICTOS \u2192 induction chemotherapy + CCRT; low ICTOS and low risk \u2192 CCRT alone; low ICTOS and high risk \u2192 clinical trials of intensified or novel therapy. A choice made before any treatment starts.',
+);
+
+function recommendationEvidence(kind: RecommendationKind): Md[] {
+  const s = DONG_SURVIVAL;
+  const common = trusted(
+    `Training cohort n = ${DONG_COHORTS.training.n} (${DONG_COHORTS.training.design}); treatment interaction ${p(DONG_COHORTS.training.interactionP)} (training), ${p(DONG_COHORTS.validation.interactionP)} (validation, ${DONG_COHORTS.validation.design}, median follow-up ${DONG_COHORTS.validation.medianFollowUpMonths} months).`,
+  );
+  const byKind: Record<RecommendationKind, string[]> = {
+    'ict-ccrt': [
+      `Validation cohort, high ICTOS (n = ${s.validationHighIctos.n}): 5-year failure-free survival ${s.validationHighIctos.ffs5y.ictCcrt}% with ICT + CCRT vs ${s.validationHighIctos.ffs5y.ccrtAlone}% with CCRT alone; ${hr(s.validationHighIctos.hr)}.`,
+      `Absolute benefit ${s.validationHighIctos.absoluteBenefit.y3}% at 3 years and ${s.validationHighIctos.absoluteBenefit.y5}% at 5 years.`,
+    ],
+    'ccrt-alone': [
+      `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): induction chemotherapy gave no significant failure-free survival benefit, ${hr(s.validationLowIctos.hr)}.`,
+      `Low ICTOS and low risk: 5-year failure-free survival ${s.lowIctosLowRisk.ffs5y}%; induction chemotherapy ${hr(s.lowIctosLowRisk.ictHr)}.`,
+      'The authors state that this tier still needs validation in larger populations.',
+    ],
+    'clinical-trial': [
+      `Low ICTOS and high risk: 5-year failure-free survival ${s.lowIctosHighRisk.ffs5y}%; induction chemotherapy ${hr(s.lowIctosHighRisk.ictHr)}; high vs low risk ${hr(s.riskHr)}.`,
+      `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): ${hr(s.validationLowIctos.hr)} for induction chemotherapy.`,
+      'The authors state that this tier still needs validation in larger populations.',
+    ],
+  };
+  return [...byKind[kind].map((x) => trusted(x)), common, trusted(`Induction regimen of the trial: ${DONG_COHORTS.inductionRegimen}.`)];
+}
+
+const dongLimitations = () => DONG_LIMITATIONS.map((l) => trusted(l));
+
+function treatmentSelectionCard(ctx: CardContext, kind: RecommendationKind): BuiltCard {
+  const { assessment, extraction, templates } = ctx;
+  const ictos = assessment.ictos;
+  const score = ictos.kind === 'insufficient-data' ? 'unknown' : String(num(ictos.score, 3));
+  const evidence = RECOMMENDATION_EVIDENCE[kind];
+  const summary = templates.summary(`treatment-selection.${kind}`, {
+    score,
+    hr: DONG_SURVIVAL.validationHighIctos.hr.value,
+    present: assessment.risk.present.length,
+  });
+  const findings: Finding[] = [
+    ictosFinding(assessment, extraction),
+    riskFinding(assessment, extraction),
+    {
+      rule: 'recommendation',
+      outcome: kind,
+      inputs: findingInputs([...ictosInputIds(assessment), ...(kind === 'ict-ccrt' ? [] : RISK_INPUT_IDS)], extraction),
+      missing: [],
+    },
+  ];
+  const detail = templates.detail('treatment-selection', {
+    headline: text(`Option: ${evidence.label} (${evidence.source})`),
+    caveats: caveats(ctx),
+    population: populationLines(ctx),
+    inputs: inputRows([...ICTOS_KEYS, ...STAGING_KEYS, ...RISK_KEYS], extraction),
+    unusable: unusableLines([...ICTOS_KEYS, ...STAGING_KEYS, ...RISK_KEYS], extraction),
+    rules: [
+      ...ictosRuleLines(ctx),
+      kind === 'ict-ccrt' ? trusted('Clinical risk does not change the recommendation for high ICTOS.') : riskRuleLine(ctx),
+      R7_LINE,
+      trusted('No radiotherapy or chemotherapy is recorded as started.'),
+    ],
+    evidence: recommendationEvidence(kind),
+    limitations: dongLimitations(),
+    citations: [citation('dong-2019')],
+  });
+  return card(ctx, 'treatment-selection', { summary, detail, indicator: 'info', paper: 'dong-2019' }, findings);
+}
+
+// ---- TBF response prediction -------------------------------------------------------------------------
+
+type Direction = 'favorable' | 'unfavorable' | 'mixed' | 'none';
+
+/**
+ * The direction of a group of rules for the summary: the rules of stronger evidence decide, and the weak
+ * Post-TBF rule speaks only when no other rule of its group has a result (docs/decisions/0005-cards.md).
+ */
+function direction(results: readonly TbfRuleResult[]): Direction {
+  const decided = results.filter((r) => r.kind !== 'insufficient-data');
+  const strong = decided.filter((r) => TBF_EVIDENCE[r.rule].strength !== 'weak');
+  const pool = strong.length > 0 ? strong : decided;
+  if (pool.length === 0) return 'none';
+  if (pool.every((r) => r.kind === 'favorable')) return 'favorable';
+  if (pool.every((r) => r.kind === 'unfavorable')) return 'unfavorable';
+  return 'mixed';
+}
+
+const RESPONSE_PHRASE: Record<Direction, string> = {
+  favorable: 'favors partial response at 40 Gy',
+  unfavorable: 'favors stable disease at 40 Gy',
+  mixed: 'mixed signals for response at 40 Gy',
+  none: 'response at 40 Gy not assessable',
+};
+const RESIDUAL_PHRASE: Record<Direction, string> = {
+  favorable: 'favors no residual tumor after CRT',
+  unfavorable: 'favors residual tumor after CRT',
+  mixed: 'mixed signals for residual tumor',
+  none: 'residual tumor not assessable',
+};
+
+function tbfRuleRow(result: TbfRuleResult) {
+  const ev = TBF_EVIDENCE[result.rule];
+  return {
+    rule: trusted(result.rule),
+    value: result.kind === 'insufficient-data' ? text(`not available (missing ${result.missing.join(', ')})`) : trusted(`${ev.parameter} ${num(result.value)}`),
+    cutoff: trusted(`> ${num(result.cutoff)}`),
+    outcome: result.kind === 'insufficient-data' ? trusted('insufficient data') : trusted(`**${result.kind}**`),
+    predicts: trusted(ev.favorableOutcome),
+    auc: trusted(`${ev.auc.value} (${ci(ev.auc.ci)})`),
+    sensitivity: trusted(String(ev.sensitivity)),
+    specificity: trusted(String(ev.specificity)),
+    strength: trusted(ev.strength),
+  };
+}
+
+function tbfEvidence(ctx: CardContext): Md[] {
+  const rows: Md[] = [];
+  for (const rule of TBF_RULE_IDS) {
+    const result = ctx.assessment.tbf[rule];
+    if (result.kind === 'insufficient-data') continue;
+    const ev = TBF_EVIDENCE[rule];
+    const c = ev.counts;
+    const above = c.truePositive + c.falsePositive;
+    const atOrBelow = c.trueNegative + c.falseNegative;
+    rows.push(
+      trusted(
+        `${rule} (${ev.source}): of ${above} patients above ${num(ev.publishedCutoff)}, ${c.truePositive} had ${ev.favorableOutcome} (${pct(positivePredictiveValue(c))}); ` +
+          `of ${atOrBelow} at or below, ${c.trueNegative} had ${ev.unfavorableOutcome} (${pct(negativePredictiveValue(c))}). ` +
+          `Group means (Table 4): ${ev.positiveGroup.label} ${ev.positiveGroup.mean} \u00b1 ${ev.positiveGroup.sd} vs ${ev.negativeGroup.label} ${ev.negativeGroup.mean} \u00b1 ${ev.negativeGroup.sd} mL/100g/min, ${p(ev.groupDifferenceP)}.`,
+      ),
+    );
+  }
+  rows.push(
+    trusted(
+      `Cohort: ${LIU_COHORT.n} patients, ${LIU_COHORT.design}, ${LIU_COHORT.period}; ${LIU_COHORT.treatment}. Protocol: ${LIU_COHORT.protocol.scanner}; ${LIU_COHORT.protocol.sequence}; post-labeling delay ${LIU_COHORT.protocol.postLabelingDelayMs} ms.`,
+    ),
+  );
+  return rows;
+}
+
+function tbfRuleLines(ctx: CardContext): Md[] {
+  const { extraction } = ctx;
+  const lines: Md[] = [];
+  const pre = extraction.found['pre-tbf'];
+  const post = extraction.found['post-tbf'];
+  if (typeof pre?.value === 'number' && typeof post?.value === 'number') {
+    const delta = ctx.assessment.tbf['delta-tbf-response'];
+    if (delta.kind !== 'insufficient-data') {
+      lines.push(trusted(`\u0394TBF = Pre-TBF \u2212 Post-TBF = ${num(pre.value)} \u2212 ${num(post.value)} = ${num(delta.value)} mL/(100.g)/min, recomputed from the two measurements.`));
+    }
+  }
+  const preMptd = extraction.found['mptd-pre'];
+  const postMptd = extraction.found['mptd-post'];
+  if (typeof preMptd?.value === 'number' && typeof postMptd?.value === 'number') {
+    const atrophy = tumorAtrophyRate(preMptd.value, postMptd.value);
+    if (atrophy.kind === 'computed') {
+      lines.push(
+        trusted(
+          `Tumor atrophy rate (Liu 2022 Eq. 3): (${num(preMptd.value)} \u2212 ${num(postMptd.value)}) / ${num(preMptd.value)} = ${num(atrophy.atrophyPercent, 1)}% (single-diameter RECIST 1.1 reading: ${atrophy.recist.replace(/-/g, ' ')}).`,
+        ),
+      );
+    }
+  }
+  const nr = POST_TBF_RESIDUAL_NOT_A_RULE;
+  lines.push(
+    trusted(
+      `Post-TBF is not used to predict residual tumor (cutoff ${nr.publishedCutoff}, AUC ${nr.auc.value}): it did not differ between the residual and non-residual groups (Table 4, ${p(nr.groupDifferenceP)}).`,
+    ),
+  );
+  lines.push(
+    trusted(
+      `Pre-TBF and \u0394TBF correlate with the tumor atrophy rate (r = ${LIU_COHORT.atrophyCorrelation.preTbf} and ${LIU_COHORT.atrophyCorrelation.deltaTbf}). These are predictions of early response, not a treatment recommendation.`,
+    ),
+  );
+  return lines;
+}
+
+function responsePredictionCard(ctx: CardContext): BuiltCard {
+  const { assessment, extraction, templates } = ctx;
+  const results = TBF_RULE_IDS.map((r) => assessment.tbf[r]);
+  const ofRules = (ids: readonly TbfRuleId[]) => results.filter((r) => ids.includes(r.rule));
+  const response = direction(ofRules(['pre-tbf-response', 'delta-tbf-response', 'post-tbf-response']));
+  const residual = direction(ofRules(['pre-tbf-residual', 'delta-tbf-residual']));
+  const weakOnly = response !== 'none' && ofRules(['pre-tbf-response', 'delta-tbf-response']).every((r) => r.kind === 'insufficient-data');
+  const summary = templates.summary('response-prediction', {
+    response: `${RESPONSE_PHRASE[response]}${weakOnly ? ' (weak rule)' : ''}`,
+    residual: RESIDUAL_PHRASE[residual],
+  });
+  const detail = templates.detail('response-prediction', {
+    headline: trusted('ASL-MRI tumor blood flow and early response to chemoradiotherapy (a prognostic aid, not a treatment recommendation)'),
+    caveats: caveats(ctx),
+    population: populationLines(ctx),
+    inputs: inputRows(TBF_KEYS, extraction),
+    unusable: unusableLines(['pre-tbf', 'post-tbf'], extraction),
+    ruleRows: results.map(tbfRuleRow),
+    rules: tbfRuleLines(ctx),
+    evidence: tbfEvidence(ctx),
+    limitations: LIU_LIMITATIONS.map((l) => trusted(l)),
+    citations: [citation('liu-2022')],
+  });
+  return card(ctx, 'response-prediction', { summary, detail, indicator: 'info', paper: 'liu-2022' }, tbfFindings(assessment, extraction));
+}
+
+// ---- what is missing --------------------------------------------------------------------------------
+
+interface Need {
+  readonly inputs: readonly InputId[];
+  readonly label: string;
+  readonly why: string;
+  readonly orderable?: OrderableId;
+}
+
+const ICTOS_IDS: readonly InputId[] = ['ictos', 'skewness-z', 'glcm-variance-z', 'glrlm-lrhgle-z'];
+
+function needs(ctx: CardContext): { needs: Need[]; findings: Finding[] } {
+  const { assessment, extraction } = ctx;
+  const out: Need[] = [];
+  const findings: Finding[] = [];
+  const rec = assessment.recommendation;
+
+  if (rec.kind === 'not-applicable' && rec.reason === 'staging-conflict') {
+    const conflicting = (extraction.inputs.population.conflicting ?? []).filter((i) => i === 'm-category' || i === 'stage-group');
+    out.push({
+      inputs: conflicting,
+      label: 'consistent staging',
+      why: `${conflicting.join(' and ')} recorded with conflicting values: whether the patient is in the studied population cannot be decided, so no recommendation is made.`,
+    });
+    findings.push({ rule: 'recommendation', outcome: 'insufficient-data', inputs: findingInputs(['m-category', 'stage-group'], extraction), missing: conflicting });
+    return { needs: out, findings };
+  }
+
+  if (rec.kind === 'insufficient-data') {
+    out.push({
+      inputs: ICTOS_IDS.filter((i) => rec.missing.includes(i)),
+      label: 'ICTOS',
+      why: 'ICTOS, or its three z-scored radiomic features, from the pre-treatment contrast-enhanced T1-weighted MRI: needed for the induction chemotherapy recommendation (Dong 2019).',
+      orderable: 'radiomics-mri',
+    });
+    findings.push(ictosFinding(assessment, extraction));
+    findings.push({ rule: 'recommendation', outcome: 'insufficient-data', inputs: [], missing: [...rec.missing] });
+  } else if (rec.kind === 'undetermined') {
+    const why = (what: string) =>
+      `${what}: ICTOS is low, and the clinical risk that decides between CCRT alone and a clinical trial depends on it (${assessment.risk.present.length} of 4 factors known present).`;
+    for (const input of rec.missing) {
+      if (input === 'ebv-dna') out.push({ inputs: [input], label: 'plasma EBV DNA', why: why('Pre-treatment plasma EBV DNA in copies/mL'), orderable: 'ebv-dna' });
+      else if (input === 'tumor-volume') out.push({ inputs: [input], label: 'tumor volume', why: why('Primary tumor volume from the pre-treatment MRI'), orderable: 'radiomics-mri' });
+      else out.push({ inputs: [input], label: input === 't-category' ? 'T category' : input === 'n-category' ? 'N category' : input, why: why(`The ${input} (record the clinical staging)`) });
+    }
+    findings.push(riskFinding(assessment, extraction));
+    findings.push({ rule: 'recommendation', outcome: 'undetermined', inputs: findingInputs(ictosInputIds(assessment), extraction), missing: [...rec.missing] });
+  }
+
+  const started = extraction.treatment.started;
+  const pre = assessment.tbf['pre-tbf-response'];
+  if (!started && pre.kind === 'insufficient-data') {
+    out.push({
+      inputs: ['pre-tbf'],
+      label: 'Pre-TBF',
+      why: 'Tumor blood flow by ASL-MRI before treatment: predicts partial response at 40 Gy and residual tumor after chemoradiotherapy (Liu 2022).',
+      orderable: 'asl-mri',
+    });
+    findings.push(...tbfFindings(assessment, extraction, ['pre-tbf-response', 'pre-tbf-residual']));
+  }
+  const nowMs = Date.parse(extraction.now);
+  const rtEnd = extraction.treatment.rtEnd !== undefined ? Date.parse(extraction.treatment.rtEnd) : Number.POSITIVE_INFINITY;
+  const delta = assessment.tbf['delta-tbf-response'];
+  if (extraction.treatment.rtStart !== undefined && pre.kind !== 'insufficient-data' && extraction.found['post-tbf'] === undefined && nowMs < rtEnd) {
+    out.push({
+      inputs: ['post-tbf'],
+      label: 'Post-TBF',
+      why: `Tumor blood flow by ASL-MRI at 40 Gy (on or after ${extraction.treatment.postWindowStart ?? 'day 25 of RT'}): with Pre-TBF it gives \u0394TBF, which predicts response and residual tumor (Liu 2022).`,
+      orderable: 'asl-mri',
+    });
+    if (delta.kind === 'insufficient-data') findings.push(...tbfFindings(assessment, extraction, ['delta-tbf-response', 'delta-tbf-residual', 'post-tbf-response']));
+  }
+  if (assessment.population.kind === 'unconfirmed' && out.length > 0) {
+    out.push({
+      inputs: assessment.population.missing,
+      label: 'stage',
+      why: `Clinical stage (T, N, M or the stage group): ${STAGE_CAVEAT}`,
+    });
+  }
+  return { needs: out, findings };
+}
+
+function serviceRequest(ctx: CardContext, orderable: OrderableId, reason: string): ServiceRequest {
+  const { code } = ORDERABLES[orderable];
+  const condition = ctx.extraction.npcCondition?.reference;
+  return {
+    resourceType: 'ServiceRequest',
+    status: 'draft',
+    intent: 'proposal',
+    code: { coding: [code], text: code.display },
+    subject: { reference: `Patient/${ctx.patientId}` },
+    ...(condition !== undefined ? { reasonReference: [{ reference: condition }] } : {}),
+    note: [{ text: `Suggested by NPC-CDS: ${reason}` }],
+  };
+}
+
+function missingDataCard(ctx: CardContext): BuiltCard | undefined {
+  const { needs: list, findings } = needs(ctx);
+  if (list.length === 0) return undefined;
+  const labels = [...new Set(list.map((n) => n.label))];
+  let missing = labels.join(', ');
+  while (missing.length > 85 && labels.length > 1) {
+    labels.pop();
+    missing = `${labels.join(', ')} and more`;
+  }
+  const byOrderable = new Map<OrderableId, Need[]>();
+  for (const n of list) if (n.orderable !== undefined) byOrderable.set(n.orderable, [...(byOrderable.get(n.orderable) ?? []), n]);
+  const suggestions = [...byOrderable.entries()].map(([orderable, ns]) => {
+    const reason = ns.map((n) => n.label).join(', ');
+    return {
+      label: ORDERABLES[orderable].label,
+      uuid: ctx.newUuid(),
+      actions: [{ type: 'create' as const, description: `${ORDERABLES[orderable].label} (for ${reason})`, resource: { ...serviceRequest(ctx, orderable, `needed for ${reason}`) } }],
+    };
+  });
+  const problems = [
+    ...unusableLines(['pre-tbf', 'post-tbf', ...ICTOS_KEYS, ...STAGING_KEYS, ...RISK_KEYS], ctx.extraction),
+    ...problemLines(ctx.assessment.risk.problems),
+  ];
+  const detail = ctx.templates.detail('missing-data', {
+    headline: trusted('Inputs are missing: NPC-CDS makes no recommendation or prediction that needs them'),
+    caveats: caveats(ctx),
+    population: populationLines(ctx),
+    needs: list.map((n) => trusted(n.why)),
+    problems,
+    inputs: inputRows([...ICTOS_KEYS, ...STAGING_KEYS, ...RISK_KEYS, 'pre-tbf', 'post-tbf', 'treatment-start'], ctx.extraction),
+    unusable: [],
+    suggestionNote:
+      suggestions.length > 0 ? trusted('The suggestions create draft orders for the clinician to review; nothing is ordered automatically.') : trusted(''),
+    citations: [citation('dong-2019'), citation('liu-2022')],
+  });
+  const summary = ctx.templates.summary('missing-data', { missing });
+  return card(
+    ctx,
+    'missing-data',
+    { summary, detail, indicator: 'info', ...(suggestions.length > 0 ? { suggestions, selectionBehavior: 'any' as const } : {}) },
+    findings,
+  );
+}
+
+/**
+ * The patient-view cards: none for a patient without NPC or outside the studied population; otherwise
+ * treatment selection, response prediction and what is missing, each when it applies.
+ */
+export function patientViewCards(ctx: CardContext): BuiltCard[] {
+  const { assessment } = ctx;
+  if (assessment.population.kind === 'out-of-scope') return [];
+  const out: BuiltCard[] = [];
+  const rec = assessment.recommendation;
+  if (rec.kind === 'ict-ccrt' || rec.kind === 'ccrt-alone' || rec.kind === 'clinical-trial') out.push(treatmentSelectionCard(ctx, rec.kind));
+  const staged = !(rec.kind === 'not-applicable' && rec.reason === 'staging-conflict');
+  if (staged && TBF_RULE_IDS.some((r) => assessment.tbf[r].kind !== 'insufficient-data')) out.push(responsePredictionCard(ctx));
+  const missing = missingDataCard(ctx);
+  if (missing !== undefined) out.push(missing);
+  return out;
+}
+
+// ---- the order check ------------------------------------------------------------------------------
+
+function orderLines(review: DraftOrderReview): Md[] {
+  const why = { 'induction-partner': 'an induction partner agent', 'induction-marker': 'marked as induction on the order' };
+  const ignored = { 'no-medication': 'no medication, cannot be identified', 'not-chemotherapy': 'not a listed chemotherapy agent', 'inactive-status': 'not active' };
+  return [
+    ...review.induction.map((o) => text(`${o.reference}: ${o.agents.length > 0 ? o.agents.join(' + ') : 'agent not coded'}, induction chemotherapy (${why[o.by]})`)),
+    ...review.platinumOnly.map((r) => text(`${r}: platinum alone, the concurrent part of CCRT, not checked and not suggested for removal`)),
+    ...review.ignored.map((i) => text(`${i.reference}: ${ignored[i.reason]}`)),
+  ];
+}
+
+function orderEvidence(result: Exclude<OrderCheckResult, { kind: 'not-applicable' }>, ctx: CardContext): Md[] {
+  const s = DONG_SURVIVAL;
+  const lines: Md[] = [];
+  if (result.kind === 'ict-supported') {
+    lines.push(...recommendationEvidence('ict-ccrt'));
+  } else {
+    lines.push(trusted(`Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): additional induction chemotherapy was not associated with a failure-free survival benefit, ${hr(s.validationLowIctos.hr)}.`));
+    if (ctx.assessment.risk.kind === 'high') lines.push(trusted(`Low ICTOS and high risk: induction chemotherapy ${hr(s.lowIctosHighRisk.ictHr)}; a clinical trial of intensified or novel therapy is the option the authors propose.`));
+    lines.push(trusted(`Induction regimen of the trial: ${DONG_COHORTS.inductionRegimen}; other regimens were not studied.`));
+  }
+  return lines;
+}
+
+/**
+ * The order-check card for draft orders (order-select / order-sign). On order-select the check runs only
+ * when one of the just-selected orders is induction chemotherapy; on order-sign, for all draft orders.
+ */
+export function orderCheckCards(ctx: CardContext, review: DraftOrderReview, selections?: readonly string[]): BuiltCard[] {
+  const relevant = selections === undefined ? review.induction : review.induction.filter((o) => selections.includes(o.reference));
+  const result = checkInductionOrder(ctx.assessment, relevant.length > 0);
+  if (result.kind === 'not-applicable') return [];
+  const { assessment, extraction, templates } = ctx;
+  const ictos = assessment.ictos;
+  const score = ictos.kind === 'insufficient-data' ? 'unknown' : String(num(ictos.score, 3));
+  const hrValue = result.kind === 'ict-supported' ? DONG_SURVIVAL.validationHighIctos.hr.value : DONG_SURVIVAL.validationLowIctos.hr.value;
+  const summary = templates.summary(`order-check.${result.kind}`, { score, hr: hrValue });
+  const findings: Finding[] = [
+    ictosFinding(assessment, extraction),
+    {
+      rule: 'order-check',
+      outcome: result.kind,
+      ...(result.kind !== 'insufficient-data' ? { value: result.ictos.score, cutoff: result.ictos.cutoff, thresholdSet: result.ictos.thresholdSet } : {}),
+      inputs: findingInputs(ictosInputIds(assessment).filter((i) => i !== 'treatment-start'), extraction),
+      missing: result.kind === 'insufficient-data' ? [...result.missing] : [],
+    },
+  ];
+  const headline = {
+    'ict-not-supported': 'Induction chemotherapy is in the draft orders of a low-ICTOS patient',
+    'ict-supported': 'Induction chemotherapy is in the draft orders of a high-ICTOS patient',
+    'insufficient-data': 'Induction chemotherapy is in the draft orders, but ICTOS is not available',
+  }[result.kind];
+  const detail = templates.detail('order-check', {
+    headline: trusted(headline),
+    caveats: caveats(ctx),
+    orders: orderLines(review),
+    population: populationLines(ctx),
+    inputs: inputRows([...ICTOS_KEYS, ...STAGING_KEYS, ...RISK_KEYS], extraction),
+    unusable: unusableLines(ICTOS_KEYS, extraction),
+    rules: [
+      ...ictosRuleLines(ctx),
+      trusted(
+        'Order check (clinical-spec section 6): induction chemotherapy is recognised by an induction partner agent (docetaxel, fluorouracil, gemcitabine, capecitabine, paclitaxel) or an explicit induction marker on the order; a platinum alone is the concurrent part of CCRT.',
+      ),
+    ],
+    evidence: result.kind === 'insufficient-data' ? [trusted('ICTOS decides whether induction chemotherapy was associated with benefit (Dong 2019); without it the check cannot be made.')] : orderEvidence(result, ctx),
+    limitations: dongLimitations(),
+    citations: [citation('dong-2019')],
+  });
+  if (result.kind === 'ict-not-supported') {
+    const deletable = review.induction.filter((o) => o.identifiable);
+    const suggestions =
+      deletable.length > 0
+        ? [
+            {
+              label: `Remove the induction chemotherapy order${deletable.length > 1 ? 's' : ''}`,
+              uuid: ctx.newUuid(),
+              actions: deletable.map((o) => ({ type: 'delete' as const, description: `Remove ${o.reference} (${o.agents.join(' + ') || 'induction'})`, resourceId: o.reference })),
+            },
+          ]
+        : undefined;
+    return [
+      card(
+        ctx,
+        'order-check',
+        {
+          summary,
+          detail,
+          indicator: 'warning',
+          overrideReasons: [...OVERRIDE_REASONS],
+          ...(suggestions !== undefined ? { suggestions, selectionBehavior: 'at-most-one' as const } : {}),
+          paper: 'dong-2019',
+        },
+        findings,
+      ),
+    ];
+  }
+  return [card(ctx, 'order-check', { summary, detail, indicator: 'info', paper: 'dong-2019' }, findings)];
+}

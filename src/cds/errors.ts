@@ -1,0 +1,86 @@
+/**
+ * One error contract for the HTTP adapter (conventions.md, habit 5): typed errors, one middleware,
+ * JSON bodies naming the offending field, never a stack trace.
+ */
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { DataUnobtainableError, FhirServerNotAllowedError } from '../fhir/errors';
+import { JwtError } from './jwt';
+
+export interface ErrorBody {
+  readonly error: {
+    readonly status: number;
+    readonly code: string;
+    readonly message: string;
+    /** The request member at fault ("context.patientId"), when there is one. */
+    readonly field?: string;
+    readonly issues?: readonly { readonly field: string; readonly message: string }[];
+  };
+}
+
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    readonly issues?: ErrorBody['error']['issues'],
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+const fieldOf = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(body)';
+
+/** A 400 from a zod validation error: the first issue's field, and all issues. */
+export function badRequest(error: z.ZodError): HttpError {
+  const issues = error.issues.slice(0, 20).map((i) => ({ field: fieldOf(i.path), message: i.message }));
+  const first = issues[0] ?? { field: '(body)', message: 'invalid request' };
+  return new HttpError(400, 'bad-request', `${first.field}: ${first.message}`, first.field, issues);
+}
+
+export const notFound = (what: string) => new HttpError(404, 'not-found', `${what} not found`);
+
+/** Maps any error to its status and JSON body; unknown errors become a generic 500. */
+export function toHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  if (err instanceof JwtError) {
+    return new HttpError(401, 'unauthorized', `Authorization failed: ${err.failure}`, 'Authorization', undefined, {
+      'WWW-Authenticate': `Bearer error="invalid_token", error_description="${err.failure}"`,
+    });
+  }
+  if (err instanceof DataUnobtainableError) {
+    return new HttpError(412, 'data-unobtainable', err.message, 'prefetch', err.failures.map((f) => ({ field: `prefetch.${f.key}`, message: f.status === undefined ? f.reason : `${f.reason} ${f.status}` })));
+  }
+  if (err instanceof FhirServerNotAllowedError) {
+    return new HttpError(412, 'fhir-server-not-allowed', 'Required data are not in the prefetch, and the fhirServer of the request is not one this service may call', 'fhirServer');
+  }
+  // body-parser errors carry a `type` and a status.
+  if (typeof err === 'object' && err !== null && 'type' in err) {
+    const type = (err as { type: unknown }).type;
+    if (type === 'entity.too.large') return new HttpError(413, 'payload-too-large', 'The request body is larger than the configured limit');
+    if (type === 'entity.parse.failed') return new HttpError(400, 'malformed-json', 'The request body is not valid JSON', '(body)');
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new HttpError(415, 'unsupported-media-type', 'Unsupported content encoding or charset');
+    if (type === 'request.aborted') return new HttpError(400, 'request-aborted', 'The request was aborted');
+  }
+  return new HttpError(500, 'internal-error', 'Internal error');
+}
+
+/** The error middleware: logs (without the request body) and answers with the JSON error body. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  // express recognises an error handler by its four parameters.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  return (err, req, res, _next) => {
+    const e = toHttpError(err);
+    if (e.status >= 500) {
+      logger.error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), path: req.path }, 'request failed');
+    }
+    if (res.headersSent) return;
+    res.status(e.status).set(e.headers).json({
+      error: { status: e.status, code: e.code, message: e.message, ...(e.field !== undefined ? { field: e.field } : {}), ...(e.issues !== undefined ? { issues: e.issues } : {}) },
+    } satisfies ErrorBody);
+  };
+}

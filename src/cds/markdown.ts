@@ -1,0 +1,55 @@
+/**
+ * Markdown for card details (CDS Hooks 2.0: `detail` is GitHub-flavoured Markdown). Everything that
+ * reaches a template is an `Md` value: either text escaped here, or the project's own Markdown marked
+ * as such. The brand makes an unescaped FHIR string a type error rather than an injection.
+ */
+declare const MD: unique symbol;
+export type Md = string & { readonly [MD]: true };
+
+/** Characters with a meaning anywhere in a GFM line: escapes, code, emphasis, links, images, tables, HTML, strikethrough, entities. */
+const INLINE = /[\\`*_[\]()!|<>~&]/g;
+
+/**
+ * Escapes text from a record (a display, a unit, an id, a date) so that it renders as itself: every
+ * character with an inline meaning is backslash-escaped; a leading character that would start a heading,
+ * a list or a block quote is escaped too; autolinks are broken ("https:\/\/", "www\."); line breaks and
+ * other control characters become spaces; the text is cut at `max` characters.
+ */
+export function text(value: string | number, max = 200): Md {
+  const s = String(value)
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+    .slice(0, max);
+  return s
+    .replace(INLINE, (c) => `\\${c}`)
+    .replace(/:\/\//g, ':\\/\\/')
+    .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}\\.`)
+    .replace(/^(\s*)([#+\-=>])/, '$1\\$2')
+    .replace(/^(\s*\d+)([.)])/, '$1\\$2') as Md;
+}
+
+/** The project's own Markdown (template constants, evidence wording): trusted, not escaped. */
+export function trusted(markdown: string): Md {
+  return markdown as Md;
+}
+
+/** A Markdown link to a URL the project controls (a DOI); the label is escaped. */
+export function link(label: string, url: string): Md {
+  if (!/^https:\/\/[^\s()<>]+$/.test(url)) throw new Error('link(): only plain https URLs of the project');
+  return `[${text(label)}](${url})` as Md;
+}
+
+/** Plain text for a card summary: control characters removed, whitespace collapsed. */
+export function plain(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * A number formatted by us (never text from a record): up to `maxDecimals` decimals, no trailing zeros.
+ * Safe in Markdown as it is: digits, a sign and a point, never at the start of a line in our templates.
+ */
+export function num(value: number, maxDecimals = 4): Md {
+  if (!Number.isFinite(value)) return text(String(value));
+  return String(Number(value.toFixed(maxDecimals))) as Md;
+}

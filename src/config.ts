@@ -1,0 +1,173 @@
+/**
+ * Configuration from the environment (and the files it names), validated with zod at start-up: a wrong
+ * setting stops the service with a message naming it, instead of surfacing on the first request.
+ * Every setting, its default and an example are in docs/configuration.md.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_THRESHOLDS, type IctosNormalization, type ThresholdSets } from './core';
+import { withCodeListOverrides, type CodeListOverrides, type CodeLists } from './fhir/codes';
+import type { TrustedIssuer } from './cds/jwt';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** The public base URL of the service (scheme, host, port, path prefix), as EHRs call it: the JWT `aud` base. */
+  readonly publicBaseUrl: string;
+  readonly trustedIssuers: readonly TrustedIssuer[];
+  readonly jwtClockToleranceSeconds: number;
+  readonly jwtMaxLifetimeSeconds: number;
+  readonly jtiCacheSize: number;
+  readonly corsOrigins: readonly string[] | '*';
+  readonly bodyLimitBytes: number;
+  readonly allowedFhirServers: readonly string[];
+  readonly fhirDeadlineMs: number;
+  readonly fhirMaxPages: number;
+  readonly smartAppUrl?: string | undefined;
+  readonly databasePath: string;
+  readonly patientHashSalt?: string | undefined;
+  readonly adminToken?: string | undefined;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly thresholds: ThresholdSets;
+  readonly normalization?: IctosNormalization | undefined;
+  readonly codes: CodeLists;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const list = (s: string | undefined) =>
+  (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const issuerSchema = z
+  .strictObject({
+    iss: z.string().min(1),
+    jwksUrl: httpUrl.optional(),
+    jwksFile: z.string().min(1).optional(),
+    allowedJku: z.array(httpUrl).optional(),
+  })
+  .refine((i) => (i.jwksUrl === undefined) !== (i.jwksFile === undefined), { message: 'each issuer needs exactly one of jwksUrl or jwksFile' });
+
+const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).min(1) });
+
+const featureNorm = z.strictObject({ mean: z.number(), sd: z.number().positive() });
+const normalizationSchema = z.strictObject({ skewness: featureNorm, glcmVariance: featureNorm, glrlmLrhgle: featureNorm });
+
+const tbfSetSchema = z.strictObject({
+  id: z.string().min(1),
+  version: z.string().min(1),
+  cutoffs: z.strictObject({
+    'pre-tbf-response': z.number(),
+    'pre-tbf-residual': z.number(),
+    'delta-tbf-response': z.number(),
+    'delta-tbf-residual': z.number(),
+    'post-tbf-response': z.number(),
+  }),
+  postTbfTimepoint: z.strictObject({ doseGy: z.number().positive(), dosePerFractionGy: z.number().positive(), fractionsPerWeek: z.number().int().min(1).max(7) }),
+});
+const ictosSetSchema = z.strictObject({
+  id: z.string().min(1),
+  version: z.string().min(1),
+  coefficients: z.strictObject({ skewness: z.number(), glcmVariance: z.number(), glrlmLrhgle: z.number() }),
+  cutoff: z.number(),
+  riskFactors: z.strictObject({ tumorVolumeMl: z.number().positive(), ebvDnaCopiesPerMl: z.number().positive(), highRiskMoreThan: z.number().int().min(0).max(3) }),
+});
+const thresholdsSchema = z.strictObject({ tbf: tbfSetSchema.optional(), ictos: ictosSetSchema.optional() });
+
+const BYTES = /^(\d+)\s*(b|kb|mb)?$/i;
+function bytes(s: string | undefined, fallback: number): number {
+  if (s === undefined || s === '') return fallback;
+  const m = BYTES.exec(s.trim());
+  if (m === null) throw new ConfigError(`BODY_LIMIT: "${s}" is not a size (e.g. 5mb, 512kb)`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  return Number(m[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
+}
+
+function int(name: string, s: string | undefined, fallback: number, min: number, max: number): number {
+  if (s === undefined || s === '') return fallback;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}: "${s}" must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function readJson(name: string, file: string, baseDir: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path.resolve(baseDir, file), 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${name}: cannot read JSON from ${file} (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+function parse<T>(name: string, schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ConfigError(`${name}: ${z.prettifyError(r.error).replace(/\n/g, '; ')}`);
+  return r.data;
+}
+
+function trustedIssuers(env: NodeJS.ProcessEnv, baseDir: string): TrustedIssuer[] {
+  const raw = env['TRUSTED_ISSUERS_FILE'] !== undefined ? readJson('TRUSTED_ISSUERS_FILE', env['TRUSTED_ISSUERS_FILE'], baseDir) : env['TRUSTED_ISSUERS'] !== undefined ? safeJson('TRUSTED_ISSUERS', env['TRUSTED_ISSUERS']) : [];
+  const issuers = parse('TRUSTED_ISSUERS', z.array(issuerSchema), raw);
+  return issuers.map((i) => ({
+    iss: i.iss,
+    ...(i.jwksUrl !== undefined ? { jwksUrl: i.jwksUrl } : {}),
+    ...(i.jwksFile !== undefined ? { jwks: parse(`jwksFile of ${i.iss}`, jwksSchema, readJson(`jwksFile of ${i.iss}`, i.jwksFile, baseDir)) } : {}),
+    ...(i.allowedJku !== undefined ? { allowedJku: i.allowedJku } : {}),
+  }));
+}
+
+function safeJson(name: string, s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    throw new ConfigError(`${name}: not valid JSON`);
+  }
+}
+
+/**
+ * Reads the configuration from environment variables. Relative file paths are resolved against
+ * `baseDir` (the working directory by default).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string = process.cwd()): Config {
+  const port = int('PORT', env['PORT'], 3000, 0, 65535);
+  const host = env['HOST'] ?? '127.0.0.1';
+  const publicBaseUrl = parse('PUBLIC_BASE_URL', httpUrl, env['PUBLIC_BASE_URL'] ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const cors = env['CORS_ORIGINS']?.trim() === '*' ? '*' : list(env['CORS_ORIGINS']).map((o) => parse('CORS_ORIGINS', httpUrl, o));
+  const smartAppUrl = env['SMART_APP_URL'] !== undefined && env['SMART_APP_URL'] !== '' ? parse('SMART_APP_URL', httpUrl, env['SMART_APP_URL']) : undefined;
+  const thresholdOverrides = env['THRESHOLDS_FILE'] !== undefined ? parse('THRESHOLDS_FILE', thresholdsSchema, readJson('THRESHOLDS_FILE', env['THRESHOLDS_FILE'], baseDir)) : {};
+  const normalization = env['ICTOS_NORMALIZATION_FILE'] !== undefined ? parse('ICTOS_NORMALIZATION_FILE', normalizationSchema, readJson('ICTOS_NORMALIZATION_FILE', env['ICTOS_NORMALIZATION_FILE'], baseDir)) : undefined;
+  const codeOverrides = env['CODE_LISTS_FILE'] !== undefined ? (parse('CODE_LISTS_FILE', z.record(z.string(), z.unknown()), readJson('CODE_LISTS_FILE', env['CODE_LISTS_FILE'], baseDir)) as CodeListOverrides) : {};
+  const logLevel = parse('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), env['LOG_LEVEL'] ?? 'info');
+  const salt = env['PATIENT_HASH_SALT'];
+  if (salt !== undefined && salt.length < 16) throw new ConfigError('PATIENT_HASH_SALT: use at least 16 characters');
+  const adminToken = env['ADMIN_TOKEN'];
+  if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN: use at least 16 characters');
+  return {
+    port,
+    host,
+    publicBaseUrl,
+    trustedIssuers: trustedIssuers(env, baseDir),
+    jwtClockToleranceSeconds: int('JWT_CLOCK_TOLERANCE_SECONDS', env['JWT_CLOCK_TOLERANCE_SECONDS'], 60, 0, 600),
+    jwtMaxLifetimeSeconds: int('JWT_MAX_LIFETIME_SECONDS', env['JWT_MAX_LIFETIME_SECONDS'], 300, 1, 3600),
+    jtiCacheSize: int('JTI_CACHE_SIZE', env['JTI_CACHE_SIZE'], 100_000, 1, 10_000_000),
+    corsOrigins: cors,
+    bodyLimitBytes: bytes(env['BODY_LIMIT'], 5 * 1024 * 1024),
+    allowedFhirServers: list(env['ALLOWED_FHIR_SERVERS']).map((u) => parse('ALLOWED_FHIR_SERVERS', httpUrl, u)),
+    fhirDeadlineMs: int('FHIR_DEADLINE_MS', env['FHIR_DEADLINE_MS'], 3000, 100, 60_000),
+    fhirMaxPages: int('FHIR_MAX_PAGES', env['FHIR_MAX_PAGES'], 10, 1, 1000),
+    smartAppUrl,
+    databasePath: env['DATABASE_PATH'] ?? path.join('data', 'npc-cds.sqlite'),
+    patientHashSalt: salt,
+    adminToken,
+    logLevel,
+    thresholds: { tbf: thresholdOverrides.tbf ?? DEFAULT_THRESHOLDS.tbf, ictos: thresholdOverrides.ictos ?? DEFAULT_THRESHOLDS.ictos },
+    normalization,
+    codes: withCodeListOverrides(codeOverrides),
+  };
+}

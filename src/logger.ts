@@ -1,0 +1,18 @@
+/**
+ * The service's logger (pino, JSON lines on stdout). Call sites log hookInstance, service, status and
+ * timings only; as a second line of defence, anything that looks like a credential is redacted.
+ */
+import pino, { type Logger } from 'pino';
+import type { Config } from './config';
+
+export function createLogger(level: Config['logLevel'], destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    base: { service: 'npc-cds' },
+    redact: {
+      paths: ['authorization', '*.authorization', 'headers', '*.headers', 'access_token', '*.access_token', 'fhirAuthorization', '*.fhirAuthorization', 'token', '*.token'],
+      censor: '[redacted]',
+    },
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
+}

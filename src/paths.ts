@@ -1,0 +1,15 @@
+/** The project root (the folder with package.json), from src/ under ts-jest and from dist/src/ when built. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+function findRoot(start: string): string {
+  let dir = start;
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`package.json not found above ${start}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+export const PROJECT_ROOT = findRoot(__dirname);
