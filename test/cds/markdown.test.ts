@@ -1,0 +1,43 @@
+import { link, num, plain, text } from '../../src/cds/markdown';
+
+describe('escaping text from records for card Markdown', () => {
+  test.each([
+    ['a link', '[click here](https://evil.example/x)', '\\[click here\\]\\(https:\\/\\/evil.example/x\\)'],
+    ['an image', '![x](https://evil.example/p.png)', '\\!\\[x\\]\\(https:\\/\\/evil.example/p.png\\)'],
+    ['a bare URL that GFM would autolink', 'see https://evil.example', 'see https:\\/\\/evil.example'],
+    ['a www autolink', 'www.evil.example', 'www\\.evil.example'],
+    ['emphasis and code', '*bold* _it_ `code` ~~del~~', '\\*bold\\* \\_it\\_ \\`code\\` \\~\\~del\\~\\~'],
+    ['a table pipe', 'a | b', 'a \\| b'],
+    ['HTML', '<script>alert(1)</script>', '\\<script\\>alert\\(1\\)\\</script\\>'],
+    ['an entity', '&lt;', '\\&lt;'],
+    ['a heading at the start', '# Title', '\\# Title'],
+    ['a list marker at the start', '- item', '\\- item'],
+    ['an ordered-list marker at the start', '1. item', '1\\. item'],
+    ['a block quote at the start', '> quote', '\\> quote'],
+    ['line breaks, which would start new blocks', 'one\n# two\r\n- three', 'one # two - three'],
+    ['a backslash', 'a\\b', 'a\\\\b'],
+    ['plain clinical text', 'Observation/abc-1.2 (final)', 'Observation/abc-1.2 \\(final\\)'],
+  ])('%s is rendered as itself', (_name, input, escaped) => {
+    expect(text(input)).toBe(escaped);
+  });
+
+  test('long text is cut at the limit', () => {
+    expect(text('x'.repeat(500), 10)).toBe('x'.repeat(10));
+  });
+
+  test('numbers of ours are formatted without escaping and without float noise', () => {
+    expect(num(57.52000000000001)).toBe('57.52');
+    expect(num(-0.1502)).toBe('-0.1502');
+    expect(num(Number.NaN)).toBe('NaN');
+  });
+
+  test('links are only to plain https URLs of the project, with an escaped label', () => {
+    expect(link('doi 10.1/x', 'https://doi.org/10.1/x')).toBe('[doi 10.1/x](https://doi.org/10.1/x)');
+    expect(() => link('x', 'javascript:alert(1)')).toThrow();
+    expect(() => link('x', 'https://a.example/(x)')).toThrow();
+  });
+
+  test('plain summaries lose control characters and repeated whitespace', () => {
+    expect(plain(' a\n\tb   c ')).toBe('a b c');
+  });
+});

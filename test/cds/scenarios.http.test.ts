@@ -1,0 +1,111 @@
+/**
+ * Every scenario fixture through the HTTP service, twice: with the data as prefetch, and with no
+ * prefetch so that the service fetches it from a real in-process FHIR R4 server with the EHR's token.
+ * Both must give the manifest's cards, the same findings, and cards that pass the card schema.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Bundle, FhirResource } from 'fhir/r4';
+import request from 'supertest';
+import { buildApp } from '../../src/app';
+import type { Card } from '../../src/cds/card-schema';
+import { CardTemplates } from '../../src/cds/templates';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { openSqliteStore } from '../../src/store/sqlite';
+import type { Store } from '../../src/store/store';
+import { expectOrderCheckCards, expectPatientViewCards, findingsOf } from '../support/card-expectations';
+import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
+import { loadBundle, resourcesOf, scenarios, type Scenario } from '../support/scenarios';
+
+const TOKEN = 'ehr-access-token-for-scenarios';
+const templates = CardTemplates.load();
+let server: FhirTestServer;
+let store: Store;
+
+beforeAll(async () => {
+  server = await startFhirServer({ bearerToken: TOKEN });
+  await server.seed(scenarios.flatMap((s) => resourcesOf(loadBundle(s.file)).filter((r) => r.resourceType !== 'MedicationRequest')));
+  store = await openSqliteStore(':memory:');
+});
+afterAll(async () => {
+  await store.close();
+  await server.close();
+});
+
+async function appFor(s: Scenario) {
+  const config = { ...loadConfig({ LOG_LEVEL: 'silent' }, path.resolve(__dirname, '../..')), allowedFhirServers: [server.baseUrl], normalization: s.normalization };
+  return buildApp({ config, store, logger: createLogger('silent'), templates, now: () => new Date(s.now) });
+}
+
+function prefetchOf(s: Scenario): Record<string, unknown> {
+  const resources = resourcesOf(loadBundle(s.file));
+  const searchset = (type: FhirResource['resourceType']): Bundle => ({
+    resourceType: 'Bundle',
+    type: 'searchset',
+    entry: resources.filter((r) => r.resourceType === type).map((resource) => ({ resource })),
+  });
+  return {
+    patient: resources.find((r) => r.resourceType === 'Patient' && r.id === s.patientId) ?? { resourceType: 'Patient', id: s.patientId },
+    conditions: searchset('Condition'),
+    observations: searchset('Observation'),
+    procedures: searchset('Procedure'),
+    medicationAdministrations: searchset('MedicationAdministration'),
+  };
+}
+
+function draftOrdersOf(s: Scenario): Bundle {
+  const ids = new Set(s['draftOrders' as keyof Scenario] as unknown as string[]);
+  // Sent as EHRs do in the wild: a Bundle without `type`.
+  return { resourceType: 'Bundle', entry: resourcesOf(loadBundle(s.file)).filter((r) => ids.has(`${r.resourceType}/${r.id ?? ''}`)).map((resource) => ({ resource })) } as unknown as Bundle;
+}
+
+type DataPath = 'prefetch' | 'fhir-server';
+
+function body(s: Scenario, hook: string, via: DataPath, extraContext: Record<string, unknown> = {}) {
+  return {
+    hook,
+    hookInstance: randomUUID(),
+    context: { userId: 'Practitioner/scenario-tester', patientId: s.patientId, ...extraContext },
+    ...(via === 'prefetch'
+      ? { prefetch: prefetchOf(s) }
+      : { fhirServer: server.baseUrl, fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'npc-cds' } }),
+  };
+}
+
+/** The findings without card-specific ids: what both data paths must agree on. */
+const conclusions = (cards: Card[]) => cards.map((c) => ({ topic: c.source.topic?.code, summary: c.summary, indicator: c.indicator, findings: findingsOf(c) }));
+
+describe.each(scenarios.map((s) => ({ s, name: s.file.replace('.bundle.json', '') })))('scenario $name over HTTP', ({ s }) => {
+  const results: Partial<Record<DataPath, Card[]>> = {};
+
+  test.each(['prefetch', 'fhir-server'] as const)('patient-view with the data from %s gives the manifest\u2019s cards', async (via) => {
+    const app = await appFor(s);
+    const res = await request(app).post('/cds-services/npc-treatment-guidance').send(body(s, 'patient-view', via));
+    expect(res.status).toBe(200);
+    expectPatientViewCards(res.body.cards, s);
+    results[via] = res.body.cards;
+  });
+
+  test('both data paths reach the same conclusions', () => {
+    expect(conclusions(results['fhir-server'] ?? [])).toEqual(conclusions(results.prefetch ?? []));
+  });
+
+  if (s.expected.orderCheck !== undefined) {
+    test.each(['prefetch', 'fhir-server'] as const)('order-sign with the data from %s gives the manifest\u2019s order check', async (via) => {
+      const app = await appFor(s);
+      const res = await request(app).post('/cds-services/npc-induction-order-check-sign').send(body(s, 'order-sign', via, { draftOrders: draftOrdersOf(s) }));
+      expect(res.status).toBe(200);
+      expectOrderCheckCards(res.body.cards, s);
+    });
+
+    test('order-select with every draft order selected gives the manifest\u2019s order check', async () => {
+      const app = await appFor(s);
+      const drafts = draftOrdersOf(s);
+      const selections = (drafts.entry ?? []).map((e) => `MedicationRequest/${e.resource?.id ?? ''}`);
+      const res = await request(app).post('/cds-services/npc-induction-order-check-select').send(body(s, 'order-select', 'prefetch', { draftOrders: drafts, selections }));
+      expect(res.status).toBe(200);
+      expectOrderCheckCards(res.body.cards, s);
+    });
+  }
+});

@@ -1,0 +1,62 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../src/config';
+import { DEFAULT_THRESHOLDS } from '../src/core';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'npc-cds-config-'));
+const file = (name: string, content: unknown) => {
+  writeFileSync(path.join(dir, name), JSON.stringify(content));
+  return name;
+};
+
+describe('configuration from the environment', () => {
+  test('with nothing set, the service runs on 3000, open, with the papers\u2019 thresholds', () => {
+    const c = loadConfig({}, dir);
+    expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', publicBaseUrl: 'http://localhost:3000', trustedIssuers: [], corsOrigins: [], allowedFhirServers: [], bodyLimitBytes: 5 * 1024 * 1024, fhirDeadlineMs: 3000 });
+    expect(c.thresholds).toEqual(DEFAULT_THRESHOLDS);
+    expect(c.smartAppUrl).toBeUndefined();
+  });
+
+  test('settings are read and normalised', () => {
+    const c = loadConfig({ PORT: '8080', PUBLIC_BASE_URL: 'https://cds.example.org/npc/', CORS_ORIGINS: 'https://ehr.example, https://sandbox.example', BODY_LIMIT: '512kb', ALLOWED_FHIR_SERVERS: 'https://fhir.example/r4', SMART_APP_URL: 'https://cds.example.org/app/launch' }, dir);
+    expect(c).toMatchObject({ port: 8080, publicBaseUrl: 'https://cds.example.org/npc', corsOrigins: ['https://ehr.example', 'https://sandbox.example'], bodyLimitBytes: 512 * 1024, allowedFhirServers: ['https://fhir.example/r4'], smartAppUrl: 'https://cds.example.org/app/launch' });
+    expect(loadConfig({ CORS_ORIGINS: '*' }, dir).corsOrigins).toBe('*');
+  });
+
+  test('trusted issuers come from a file, with their JWKS inline or by URL', () => {
+    const jwks = file('jwks.json', { keys: [{ kty: 'EC', crv: 'P-384', x: 'x', y: 'y', kid: 'k1' }] });
+    const issuers = file('issuers.json', [
+      { iss: 'https://ehr.example', jwksFile: jwks },
+      { iss: 'https://other.example', jwksUrl: 'https://other.example/jwks', allowedJku: ['https://other.example/jwks2'] },
+    ]);
+    const c = loadConfig({ TRUSTED_ISSUERS_FILE: issuers }, dir);
+    expect(c.trustedIssuers).toEqual([
+      { iss: 'https://ehr.example', jwks: { keys: [expect.objectContaining({ kid: 'k1' })] } },
+      { iss: 'https://other.example', jwksUrl: 'https://other.example/jwks', allowedJku: ['https://other.example/jwks2'] },
+    ]);
+  });
+
+  test('a site threshold set replaces the default and is named', () => {
+    const tbf = { ...DEFAULT_THRESHOLDS.tbf, id: 'site-2026', version: '2', cutoffs: { ...DEFAULT_THRESHOLDS.tbf.cutoffs, 'pre-tbf-response': 130 } };
+    const c = loadConfig({ THRESHOLDS_FILE: file('thresholds.json', { tbf }) }, dir);
+    expect(c.thresholds.tbf).toEqual(tbf);
+    expect(c.thresholds.ictos).toEqual(DEFAULT_THRESHOLDS.ictos);
+  });
+
+  test.each([
+    ['PORT', { PORT: 'eighty' }],
+    ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'ftp://x' }],
+    ['BODY_LIMIT', { BODY_LIMIT: 'lots' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'not a url' }],
+    ['TRUSTED_ISSUERS', { TRUSTED_ISSUERS: '[{"iss":"x"}]' }],
+    ['TRUSTED_ISSUERS', { TRUSTED_ISSUERS: '{not json' }],
+    ['THRESHOLDS_FILE', { THRESHOLDS_FILE: 'missing.json' }],
+    ['PATIENT_HASH_SALT', { PATIENT_HASH_SALT: 'short' }],
+    ['ADMIN_TOKEN', { ADMIN_TOKEN: 'short' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+  ])('a wrong %s stops start-up with a message naming it', (name, env) => {
+    expect(() => loadConfig(env, dir)).toThrow(ConfigError);
+    expect(() => loadConfig(env, dir)).toThrow(name);
+  });
+});
