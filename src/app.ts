@@ -161,7 +161,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
       })),
     });
   });
-  app.all('/cds-services', methodNotAllowed('GET'));
+  app.all('/cds-services', authenticate, methodNotAllowed('GET'));
 
   app.post('/cds-services/:id', authenticate, service, ...jsonBody, async (req, res) => {
     const s = locals(res).service as ServiceDefinition;
@@ -173,7 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
     locals(res).log = outcome.log;
     res.json({ cards: outcome.cards });
   });
-  app.all('/cds-services/:id', service, methodNotAllowed('POST'));
+  app.all('/cds-services/:id', authenticate, service, methodNotAllowed('POST'));
 
   app.post('/cds-services/:id/feedback', authenticate, service, ...jsonBody, async (req, res) => {
     const s = locals(res).service as ServiceDefinition;
@@ -201,7 +201,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
     locals(res).log = { feedback: { items: items.length, stored: result.stored, duplicates: result.duplicates, unknownCards: result.unknownCards } };
     res.status(200).json(result);
   });
-  app.all('/cds-services/:id/feedback', service, methodNotAllowed('POST'));
+  app.all('/cds-services/:id/feedback', authenticate, service, methodNotAllowed('POST'));
 
   app.get('/admin/report', async (req, res) => {
     const token = config.adminToken;

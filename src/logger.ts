@@ -8,7 +8,7 @@ import type { Config } from './config';
 export function createLogger(level: Config['logLevel'], destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level,
-    base: { service: 'npc-cds' },
+    base: { app: 'npc-cds' },
     redact: {
       paths: ['authorization', '*.authorization', 'headers', '*.headers', 'access_token', '*.access_token', 'fhirAuthorization', '*.fhirAuthorization', 'token', '*.token'],
       censor: '[redacted]',

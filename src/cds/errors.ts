@@ -66,6 +66,10 @@ export function toHttpError(err: unknown): HttpError {
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new HttpError(415, 'unsupported-media-type', 'Unsupported content encoding or charset');
     if (type === 'request.aborted') return new HttpError(400, 'request-aborted', 'The request was aborted');
   }
+  // Any other client error of the body parser (a body that does not decode, a wrong Content-Length): 400.
+  if (typeof err === 'object' && err !== null && 'expose' in err && err.expose === true && 'status' in err && typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+    return new HttpError(400, 'malformed-body', 'The request body could not be read', '(body)');
+  }
   return new HttpError(500, 'internal-error', 'Internal error');
 }
 

@@ -18,6 +18,7 @@ import type { UnobtainableKey, UnobtainableReason } from './errors';
 import { DataUnobtainableError, FhirServerNotAllowedError } from './errors';
 import type { PrefetchKey, PrefetchQueries } from './prefetch';
 import { PREFETCH_KEYS, PREFETCH_RESOURCE_TYPES, prefetchQueries } from './prefetch';
+import { hasReadableShape } from './shapes';
 
 /** `fhirAuthorization` of a CDS Hooks 2.0 request. */
 export interface FhirAuthorization {
@@ -134,6 +135,9 @@ function readPage(key: PrefetchKey, body: unknown, patientId: string): { resourc
     if (body.id !== undefined && body.id !== patientId) {
       throw new Unusable('wrong-patient');
     }
+    if (!hasReadableShape(body)) {
+      throw new Unusable('malformed-response');
+    }
     return { resources: [body] };
   }
   if (body.resourceType !== 'Bundle' || body.type !== 'searchset') {
@@ -156,6 +160,9 @@ function readPage(key: PrefetchKey, body: unknown, patientId: string): { resourc
     }
     if (!isAboutPatient(resource, patientId)) {
       throw new Unusable('wrong-patient');
+    }
+    if (!hasReadableShape(resource)) {
+      throw new Unusable('malformed-response');
     }
     resources.push(resource);
   }
