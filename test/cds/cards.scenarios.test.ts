@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, FhirResource } from 'fhir/r4';
 import { orderCheckCards, patientViewCards, type CardContext } from '../../src/cds/cards';
 import { CardTemplates } from '../../src/cds/templates';
 import { assessPatient, DEFAULT_THRESHOLDS } from '../../src/core';
 import { extractInputs } from '../../src/fhir/extract';
 import { reviewDraftOrders } from '../../src/fhir/orders';
+import { draftOrdersFor } from '../support/app';
 import { expectOrderCheckCards, expectPatientViewCards } from '../support/card-expectations';
-import { loadBundle, recordFromBundle, resourcesOf, scenarios, type Scenario } from '../support/scenarios';
+import { loadBundle, recordFromBundle, scenarios, type Scenario } from '../support/scenarios';
 
 const templates = CardTemplates.load();
 
@@ -16,15 +16,6 @@ function context(s: Scenario): CardContext {
   return { serviceId: 'test', patientId: s.patientId, extraction, assessment, thresholds: DEFAULT_THRESHOLDS, templates, newUuid: randomUUID, smartAppUrl: 'https://ehr.example/npc-cds/app/launch' };
 }
 
-/** The scenario's draft orders as an order hook would send them: a Bundle (here without `type`). */
-export function draftOrdersOf(s: Scenario): Bundle<FhirResource> {
-  const ids = new Set(s['draftOrders' as keyof Scenario] as unknown as string[]);
-  const entry = resourcesOf(loadBundle(s.file))
-    .filter((r) => ids.has(`${r.resourceType}/${r.id ?? ''}`))
-    .map((resource) => ({ resource }));
-  return { resourceType: 'Bundle', entry } as Bundle<FhirResource>;
-}
-
 describe.each(scenarios.map((s) => ({ s, name: s.file.replace('.bundle.json', '') })))('scenario $name', ({ s }) => {
   test('the patient-view cards are the manifest\u2019s and pass the card schema', () => {
     expectPatientViewCards(patientViewCards(context(s)).map((b) => b.card), s);
@@ -32,12 +23,12 @@ describe.each(scenarios.map((s) => ({ s, name: s.file.replace('.bundle.json', ''
 
   if (s.expected.orderCheck !== undefined) {
     test('on order-sign the order check is the manifest\u2019s', () => {
-      const review = reviewDraftOrders(draftOrdersOf(s));
+      const review = reviewDraftOrders(draftOrdersFor(s.file));
       expectOrderCheckCards(orderCheckCards(context(s), review).map((b) => b.card), s);
     });
 
     test('on order-select the order check runs when the induction order is among the selections', () => {
-      const drafts = draftOrdersOf(s);
+      const drafts = draftOrdersFor(s.file);
       const review = reviewDraftOrders(drafts);
       const all = (drafts.entry ?? []).map((e) => `MedicationRequest/${e.resource?.id ?? ''}`);
       expectOrderCheckCards(orderCheckCards(context(s), review, all).map((b) => b.card), s);

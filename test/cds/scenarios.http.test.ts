@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { Bundle, FhirResource } from 'fhir/r4';
 import request from 'supertest';
 import { buildApp } from '../../src/app';
 import type { Card } from '../../src/cds/card-schema';
@@ -14,6 +13,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
+import { draftOrdersFor, prefetchFor } from '../support/app';
 import { expectOrderCheckCards, expectPatientViewCards, findingsOf } from '../support/card-expectations';
 import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
 import { loadBundle, resourcesOf, scenarios, type Scenario } from '../support/scenarios';
@@ -38,28 +38,6 @@ async function appFor(s: Scenario) {
   return buildApp({ config, store, logger: createLogger('silent'), templates, now: () => new Date(s.now) });
 }
 
-function prefetchOf(s: Scenario): Record<string, unknown> {
-  const resources = resourcesOf(loadBundle(s.file));
-  const searchset = (type: FhirResource['resourceType']): Bundle => ({
-    resourceType: 'Bundle',
-    type: 'searchset',
-    entry: resources.filter((r) => r.resourceType === type).map((resource) => ({ resource })),
-  });
-  return {
-    patient: resources.find((r) => r.resourceType === 'Patient' && r.id === s.patientId) ?? { resourceType: 'Patient', id: s.patientId },
-    conditions: searchset('Condition'),
-    observations: searchset('Observation'),
-    procedures: searchset('Procedure'),
-    medicationAdministrations: searchset('MedicationAdministration'),
-  };
-}
-
-function draftOrdersOf(s: Scenario): Bundle {
-  const ids = new Set(s['draftOrders' as keyof Scenario] as unknown as string[]);
-  // Sent as EHRs do in the wild: a Bundle without `type`.
-  return { resourceType: 'Bundle', entry: resourcesOf(loadBundle(s.file)).filter((r) => ids.has(`${r.resourceType}/${r.id ?? ''}`)).map((resource) => ({ resource })) } as unknown as Bundle;
-}
-
 type DataPath = 'prefetch' | 'fhir-server';
 
 function body(s: Scenario, hook: string, via: DataPath, extraContext: Record<string, unknown> = {}) {
@@ -68,7 +46,7 @@ function body(s: Scenario, hook: string, via: DataPath, extraContext: Record<str
     hookInstance: randomUUID(),
     context: { userId: 'Practitioner/scenario-tester', patientId: s.patientId, ...extraContext },
     ...(via === 'prefetch'
-      ? { prefetch: prefetchOf(s) }
+      ? { prefetch: prefetchFor(s.file) }
       : { fhirServer: server.baseUrl, fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'patient/*.read', subject: 'npc-cds' } }),
   };
 }
@@ -94,14 +72,14 @@ describe.each(scenarios.map((s) => ({ s, name: s.file.replace('.bundle.json', ''
   if (s.expected.orderCheck !== undefined) {
     test.each(['prefetch', 'fhir-server'] as const)('order-sign with the data from %s gives the manifest\u2019s order check', async (via) => {
       const app = await appFor(s);
-      const res = await request(app).post('/cds-services/npc-induction-order-check-sign').send(body(s, 'order-sign', via, { draftOrders: draftOrdersOf(s) }));
+      const res = await request(app).post('/cds-services/npc-induction-order-check-sign').send(body(s, 'order-sign', via, { draftOrders: draftOrdersFor(s.file) }));
       expect(res.status).toBe(200);
       expectOrderCheckCards(res.body.cards, s);
     });
 
     test('order-select with every draft order selected gives the manifest\u2019s order check', async () => {
       const app = await appFor(s);
-      const drafts = draftOrdersOf(s);
+      const drafts = draftOrdersFor(s.file);
       const selections = (drafts.entry ?? []).map((e) => `MedicationRequest/${e.resource?.id ?? ''}`);
       const res = await request(app).post('/cds-services/npc-induction-order-check-select').send(body(s, 'order-select', 'prefetch', { draftOrders: drafts, selections }));
       expect(res.status).toBe(200);
