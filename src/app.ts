@@ -179,7 +179,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
     const s = locals(res).service as ServiceDefinition;
     const parsed = feedbackSchema.safeParse(req.body);
     if (!parsed.success) throw badRequest(parsed.error);
-    const receivedAt = new Date().toISOString();
+    const receivedAt = hookDeps.now().toISOString();
     const items: FeedbackItem[] = parsed.data.feedback.map((f) => ({
       service: s.id,
       card: f.card,
