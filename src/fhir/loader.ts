@@ -382,7 +382,6 @@ async function fetchMissing(
  * @throws DataUnobtainableError when the data of some key can be obtained neither way (HTTP 412).
  */
 export async function loadPatientRecord(request: LoadRequest, options: LoadOptions): Promise<LoadResult> {
-  const queries = prefetchQueries(request.patientId, options.codes ?? DEFAULT_CODE_LISTS);
   const obtained = new Map<PrefetchKey, Obtained>();
   const missing: PrefetchKey[] = [];
   for (const key of PREFETCH_KEYS) {
@@ -394,6 +393,8 @@ export async function loadPatientRecord(request: LoadRequest, options: LoadOptio
     }
   }
   if (missing.length > 0) {
+    // The queries are built only when something must be fetched: a complete prefetch needs none.
+    const queries = prefetchQueries(request.patientId, options.codes ?? DEFAULT_CODE_LISTS);
     for (const [key, value] of await fetchMissing(missing, queries, request, options)) {
       obtained.set(key, value);
     }
