@@ -606,7 +606,7 @@ export function orderCheckCards(ctx: CardContext, review: DraftOrderReview, sele
       rule: 'order-check',
       outcome: result.kind,
       ...(result.kind !== 'insufficient-data' ? { value: result.ictos.score, cutoff: result.ictos.cutoff, thresholdSet: result.ictos.thresholdSet } : {}),
-      inputs: findingInputs(ictosInputIds(assessment).filter((i) => i !== 'treatment-start'), extraction),
+      inputs: findingInputs(ictosInputIds(assessment), extraction),
       missing: result.kind === 'insufficient-data' ? [...result.missing] : [],
     },
   ];

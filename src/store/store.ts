@@ -61,17 +61,9 @@ export interface OverrideReasonCount {
  * Feedback on the cards that carried one (rule, outcome) finding. Each card counts once, with its latest
  * feedback item (by outcomeTimestamp; see {@link Store.report}).
  */
-export interface RuleReportRow {
+export interface RuleReportRow extends ReportTotals {
   readonly rule: string;
   readonly outcome: string;
-  readonly cardsIssued: number;
-  readonly cardsWithFeedback: number;
-  readonly accepted: number;
-  readonly overridden: number;
-  /** accepted / cardsWithFeedback; null when no card has feedback. */
-  readonly acceptanceRate: number | null;
-  /** overridden / cardsWithFeedback; null when no card has feedback. */
-  readonly overrideRate: number | null;
   /** Override reasons of the cards whose latest feedback is an override, most frequent first. */
   readonly overrideReasons: readonly OverrideReasonCount[];
 }
@@ -82,7 +74,9 @@ export interface ReportTotals {
   readonly cardsWithFeedback: number;
   readonly accepted: number;
   readonly overridden: number;
+  /** accepted / cardsWithFeedback; null when no card has feedback. */
   readonly acceptanceRate: number | null;
+  /** overridden / cardsWithFeedback; null when no card has feedback. */
   readonly overrideRate: number | null;
 }
 
