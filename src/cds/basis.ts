@@ -6,30 +6,10 @@
  */
 import type { Assessment, IctosFeature, InputId, Problem, TbfRuleId, TbfRuleResult } from '../core';
 import { FEATURE_INPUT_ID } from '../core';
-import type { ExtractKey, Extracted, Extraction, ExtractionNote, Unusable } from '../fhir/extract';
+import type { ExtractKey, Extracted, Extraction } from '../fhir/extract';
+import { describeNote, INPUT_LABELS, PROBLEM_TEXT, UNUSABLE_TEXT, valueWithComparator } from '../fhir/labels';
 import type { Finding, FindingInput } from './card-schema';
 import { num, text, trusted, type Md } from './markdown';
-
-export const INPUT_LABELS: Readonly<Record<ExtractKey, string>> = {
-  'pre-tbf': 'Pre-TBF (tumor blood flow before treatment)',
-  'post-tbf': 'Post-TBF (tumor blood flow at 40 Gy)',
-  ictos: 'ICTOS (recorded score)',
-  'skewness-z': 'Skewness (z-score)',
-  'glcm-variance-z': 'GLCM variance (z-score)',
-  'glrlm-lrhgle-z': 'GLRLM LRHGLE (z-score)',
-  skewness: 'Skewness (raw)',
-  'glcm-variance': 'GLCM variance (raw)',
-  'glrlm-lrhgle': 'GLRLM LRHGLE (raw)',
-  't-category': 'T category',
-  'n-category': 'N category',
-  'm-category': 'M category',
-  'stage-group': 'Stage group',
-  'tumor-volume': 'Primary tumor volume',
-  'ebv-dna': 'Plasma EBV DNA',
-  'treatment-start': 'Treatment start (first RT or chemotherapy)',
-  'mptd-pre': 'Maximum tumor diameter before treatment',
-  'mptd-post': 'Maximum tumor diameter at 40 Gy',
-};
 
 const RAW_FEATURE_KEY: Readonly<Record<IctosFeature, ExtractKey>> = {
   skewness: 'skewness',
@@ -37,29 +17,9 @@ const RAW_FEATURE_KEY: Readonly<Record<IctosFeature, ExtractKey>> = {
   glrlmLrhgle: 'glrlm-lrhgle',
 };
 
-function noteText(note: ExtractionNote, e: Extracted<number | string>, extraction: Extraction): string {
-  switch (note) {
-    case 'preliminary':
-      return 'preliminary result (no final one exists)';
-    case 'assumed-pre-treatment':
-      return 'assumed pre-treatment: no treatment recorded';
-    case 'timepoint-inferred': {
-      const day = extraction.treatment.postWindowDay ?? 25;
-      return `40 Gy timepoint inferred from the RT start (on or after day ${day})`;
-    }
-    case 'unit-converted':
-      return `converted from ${e.provenance.recordedUnit ?? 'the recorded unit'}`;
-  }
-}
-
-function valueWithComparator(e: Extracted<number | string>): string | number {
-  const c = e.provenance.comparator;
-  return c !== undefined && typeof e.value === 'number' ? `${c}${e.value}` : e.value;
-}
-
 /** One input of a finding, from the extraction's provenance. */
 export function findingInput(name: InputId, e: Extracted<number | string>, extraction: Extraction): FindingInput {
-  const notes = e.provenance.notes.map((n) => noteText(n, e, extraction));
+  const notes = e.provenance.notes.map((n) => describeNote(n, e, extraction));
   const value = valueWithComparator(e);
   return {
     name,
@@ -150,7 +110,7 @@ const DASH = trusted('\u2014');
 
 /** A table row for one extracted input; every string from the record is escaped. */
 export function inputRow(key: ExtractKey, e: Extracted<number | string>, extraction: Extraction): InputRow {
-  const notes = e.provenance.notes.map((n) => noteText(n, e, extraction));
+  const notes = e.provenance.notes.map((n) => describeNote(n, e, extraction));
   const value = valueWithComparator(e);
   return {
     label: trusted(INPUT_LABELS[key]),
@@ -170,23 +130,6 @@ export function inputRows(keys: readonly ExtractKey[], extraction: Extraction): 
   });
 }
 
-const UNUSABLE_TEXT: Readonly<Record<Unusable['reason'], string>> = {
-  'status-excluded': 'status excludes it',
-  'no-effective-time': 'no effective date',
-  'future-dated': 'dated in the future',
-  'outside-window': 'outside the 40 Gy window',
-  'not-pre-treatment': 'measured after treatment start',
-  'no-rt-start': 'no RT start recorded to place it',
-  'superseded-by-final': 'preliminary, a final result exists',
-  conflicting: 'conflicts with another value of the same date',
-  'unit-missing': 'no unit',
-  'unit-invalid': 'unit is not valid UCUM',
-  'unit-not-convertible': 'unit cannot be converted',
-  'unit-international-units': 'IU/mL is not comparable with copies/mL',
-  'unit-log-scale': 'log scale is not comparable with copies/mL',
-  'value-missing': 'no numeric value',
-};
-
 /** Records found for the given inputs but not used, as escaped Markdown lines ("Observation/x: unit cannot be converted"). */
 export function unusableLines(inputs: readonly ExtractKey[], extraction: Extraction): Md[] {
   const shown = new Set<string>();
@@ -199,15 +142,6 @@ export function unusableLines(inputs: readonly ExtractKey[], extraction: Extract
       return [text(line, 300)];
     });
 }
-
-const PROBLEM_TEXT: Readonly<Record<Problem['reason'], string>> = {
-  'not-finite': 'not a finite number',
-  'out-of-range': 'outside the possible range',
-  conflicting: 'recorded with conflicting values',
-  'indeterminate-bound': 'reported only as a bound that does not decide the comparison',
-  unrecognised: 'not a recognised value',
-  'not-configured': 'needs site configuration that is not set (normalization of the raw features)',
-};
 
 export function problemLines(problems: readonly Problem[]): Md[] {
   return problems.map((p) => text(`${INPUT_LABELS[p.input as ExtractKey] ?? p.input}: ${PROBLEM_TEXT[p.reason]}`));
