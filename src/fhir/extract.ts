@@ -105,6 +105,14 @@ export interface ExtractOptions {
 }
 
 const FINAL_STATUSES = new Set(['final', 'amended', 'corrected']);
+/**
+ * A date without a time ("2026-06-02", as a clinician records the day of an MRI) is read as UTC midnight,
+ * yet it is already that day in time zones up to UTC+14: it counts as future only when it starts more
+ * than 14 hours after now, so a measurement recorded "today" east of UTC is not rejected until UTC
+ * midnight.
+ */
+const DATE_ONLY_LEAD_MS = 14 * 3_600_000;
+const hasTime = (text: string): boolean => text.includes('T');
 const DAY_MS = 86_400_000;
 
 /** effective[x] of an Observation as recorded, and as epoch milliseconds. */
@@ -194,7 +202,7 @@ class Extractor {
         this.unusable.push({ input, reference, reason: 'no-effective-time' });
         continue;
       }
-      if (effective.ms > this.nowMs) {
+      if (effective.ms > this.nowMs + (hasTime(effective.text) ? 0 : DATE_ONLY_LEAD_MS)) {
         this.unusable.push({ input, reference, reason: 'future-dated', detail: effective.text });
         continue;
       }

@@ -51,6 +51,18 @@ describe('choosing the data (clinical-spec.md section 4), resource by resource',
       expect(x.inputs.preTbf).toBeUndefined();
       expect(x.unusable[0]).toMatchObject({ reason: 'future-dated', reference: 'Observation/tbf-future' });
     });
+    test.each([
+      ['2026-06-01', true],
+      ['2026-06-01T13:59:00Z', false],
+      ['2026-06-01T13:59:00+14:00', true],
+    ])('at 2026-06-01T10:00Z a TBF dated %s (a date and time compares exactly) is usable: %s', (date, usable) => {
+      const x = extractInputs(record({ observations: [tbf(150, date)] }), '2026-06-01T10:00:00Z');
+      expect(x.inputs.preTbf !== undefined).toBe(usable);
+    });
+    test('a date without a time is future only when that day has begun nowhere yet (more than 14 hours ahead of now)', () => {
+      expect(extractInputs(record({ observations: [tbf(150, '2026-06-02')] }), '2026-06-01T10:00:01Z').inputs.preTbf).toBe(150);
+      expect(extractInputs(record({ observations: [tbf(150, '2026-06-02')] }), '2026-06-01T09:59:59Z').inputs.preTbf).toBeUndefined();
+    });
     test('equal times are broken by resource id, so the choice is deterministic', () => {
       const a = tbf(150, '2026-01-10', { id: 'tbf-b' });
       const b = tbf(140, '2026-01-10', { id: 'tbf-a' });
