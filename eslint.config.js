@@ -38,6 +38,10 @@ module.exports = tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [upward(['cds', 'app', 'store'])] }] },
   },
   {
+    files: ['src/app/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [upward(['cds', 'store'])] }] },
+  },
+  {
     files: ['src/store/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [upward(['cds', 'app'])] }] },
   },

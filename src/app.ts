@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
+import type { SmartAppConfig } from './app/app-config';
 import type { Config } from './config';
 import { badRequest, errorHandler, HttpError, notFound } from './cds/errors';
 import { serveHook, type HookDeps } from './cds/hooks';
@@ -49,6 +50,59 @@ interface Locals {
   log?: Record<string, unknown>;
 }
 const locals = (res: Response) => res.locals as Locals;
+
+/** What the SMART app reads at /app/config.json: its registration and the rules' configuration. */
+export function smartAppConfig(config: Config): SmartAppConfig {
+  return {
+    clientId: config.smartApp.clientId,
+    scope: config.smartApp.scope,
+    redirectUri: config.smartApp.redirectUrl,
+    ...(config.smartApp.standaloneIss !== undefined ? { standaloneIss: config.smartApp.standaloneIss } : {}),
+    fhirDeadlineMs: config.smartApp.fhirDeadlineMs,
+    thresholds: config.thresholds,
+    codes: config.codes,
+    ...(config.normalization !== undefined ? { normalization: config.normalization } : {}),
+  };
+}
+
+/**
+ * The SMART app under /app/: the bundled pages (launch.html, index.html), their configuration, and a
+ * strict content security policy (no inline script, no eval; FHIR and authorization servers over https,
+ * or http on loopback for local testing). The launch URL carries the authorization code and state, so no
+ * referrer leaves the page.
+ */
+function smartAppRoutes(config: Config): express.Router {
+  const router = express.Router();
+  const csp = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self' https: http://127.0.0.1:* http://localhost:*",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "object-src 'none'",
+  ].join('; ');
+  router.use((_req, res, next) => {
+    res.set({ 'Content-Security-Policy': csp, 'Referrer-Policy': 'no-referrer', 'X-Content-Type-Options': 'nosniff' });
+    next();
+  });
+  router.get('/config.json', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json(smartAppConfig(config));
+  });
+  router.get('/', (req, res) => {
+    const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
+    res.redirect(302, `${req.baseUrl}/launch.html${query}`);
+  });
+  router.use(
+    express.static(config.smartApp.dir, {
+      index: false,
+      redirect: false,
+      setHeaders: (res, file) => res.set('Cache-Control', file.endsWith('.html') ? 'no-store' : 'no-cache'),
+    }),
+  );
+  return router;
+}
 
 /** Builds the application. Async because the store's salt may have to be read first. */
 export async function buildApp(deps: AppDeps): Promise<express.Express> {
@@ -215,6 +269,8 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
     if (since !== undefined && Number.isNaN(Date.parse(since))) throw new HttpError(400, 'bad-request', 'since: must be an ISO 8601 date', 'since');
     res.json(await store.report(since !== undefined ? { since } : {}));
   });
+
+  app.use('/app', smartAppRoutes(config));
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(notFound('Resource')));
   app.use(errorHandler(logger));

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DEFAULT_THRESHOLDS, type IctosNormalization, type ThresholdSets } from './core';
 import { withCodeListOverrides, type CodeListOverrides, type CodeLists } from './fhir/codes';
 import type { TrustedIssuer } from './cds/jwt';
+import { DEFAULT_APP_DIR } from './paths';
 
 export interface Config {
   readonly port: number;
@@ -25,6 +26,20 @@ export interface Config {
   readonly fhirDeadlineMs: number;
   readonly fhirMaxPages: number;
   readonly smartAppUrl?: string | undefined;
+  /** The SMART app served under /app/: its registration in the EHR and where its files are. */
+  readonly smartApp: {
+    readonly clientId: string;
+    /** Scopes requested besides `launch` (EHR launch) or `launch/patient` (standalone launch). */
+    readonly scope: string;
+    /** The registered redirect URI: the app's main page. */
+    readonly redirectUrl: string;
+    /** FHIR server for a standalone launch (no EHR context); without it only the EHR launch is offered. */
+    readonly standaloneIss?: string | undefined;
+    /** Deadline for the app's own FHIR reads, ms. */
+    readonly fhirDeadlineMs: number;
+    /** The bundled app (npm run build writes dist/app). */
+    readonly dir: string;
+  };
   readonly databasePath: string;
   readonly patientHashSalt?: string | undefined;
   readonly adminToken?: string | undefined;
@@ -43,6 +58,18 @@ const list = (s: string | undefined) =>
     .split(',')
     .map((x) => x.trim())
     .filter((x) => x.length > 0);
+
+/**
+ * What the SMART app asks for by default (SMART App Launch 2 scope syntax): read the patient's data the
+ * rules use, create Observations for structured capture, and the user's identity for the performer.
+ */
+export const DEFAULT_SMART_SCOPES =
+  'openid fhirUser patient/Patient.rs patient/Condition.rs patient/Observation.rs patient/Observation.c patient/Procedure.rs patient/MedicationAdministration.rs';
+
+function nonEmpty(name: string, value: string): string {
+  if (value.trim() === '') throw new ConfigError(`${name}: must not be empty`);
+  return value.trim();
+}
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
@@ -162,6 +189,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
     fhirDeadlineMs: int('FHIR_DEADLINE_MS', env['FHIR_DEADLINE_MS'], 3000, 100, 60_000),
     fhirMaxPages: int('FHIR_MAX_PAGES', env['FHIR_MAX_PAGES'], 10, 1, 1000),
     smartAppUrl,
+    smartApp: {
+      clientId: nonEmpty('SMART_CLIENT_ID', env['SMART_CLIENT_ID'] ?? 'npc-cds'),
+      scope: nonEmpty('SMART_SCOPES', env['SMART_SCOPES'] ?? DEFAULT_SMART_SCOPES).split(/\s+/).filter((x) => x !== 'launch' && x !== 'launch/patient').join(' '),
+      redirectUrl: parse('SMART_REDIRECT_URL', httpUrl, env['SMART_REDIRECT_URL'] ?? `${publicBaseUrl}/app/index.html`),
+      standaloneIss: env['SMART_STANDALONE_ISS'] !== undefined && env['SMART_STANDALONE_ISS'] !== '' ? parse('SMART_STANDALONE_ISS', httpUrl, env['SMART_STANDALONE_ISS']) : undefined,
+      fhirDeadlineMs: int('SMART_FHIR_DEADLINE_MS', env['SMART_FHIR_DEADLINE_MS'], 15_000, 1000, 120_000),
+      dir: path.resolve(baseDir, env['SMART_APP_DIR'] ?? DEFAULT_APP_DIR),
+    },
     databasePath: env['DATABASE_PATH'] ?? path.join('data', 'npc-cds.sqlite'),
     patientHashSalt: salt,
     adminToken,

@@ -13,3 +13,6 @@ function findRoot(start: string): string {
 }
 
 export const PROJECT_ROOT = findRoot(__dirname);
+
+/** Where `npm run build` writes the bundled SMART app, and where the server serves `/app/` from by default. */
+export const DEFAULT_APP_DIR = path.join(PROJECT_ROOT, 'dist', 'app');

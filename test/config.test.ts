@@ -24,6 +24,31 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ CORS_ORIGINS: '*' }, dir).corsOrigins).toBe('*');
   });
 
+  test('the SMART app registration defaults to the public base URL and the read + create-Observation scopes', () => {
+    const c = loadConfig({ PUBLIC_BASE_URL: 'https://cds.example.org/npc' }, dir);
+    expect(c.smartApp).toMatchObject({ clientId: 'npc-cds', redirectUrl: 'https://cds.example.org/npc/app/index.html', fhirDeadlineMs: 15_000 });
+    expect(c.smartApp.scope.split(' ')).toEqual(expect.arrayContaining(['openid', 'fhirUser', 'patient/Observation.rs', 'patient/Observation.c']));
+    expect(c.smartApp.standaloneIss).toBeUndefined();
+  });
+
+  test('the SMART app settings are read; launch and launch/patient are left to the launch page', () => {
+    const c = loadConfig(
+      { SMART_CLIENT_ID: 'npc-app', SMART_SCOPES: 'launch launch/patient patient/Observation.read patient/Observation.write', SMART_REDIRECT_URL: 'https://apps.example/npc/', SMART_STANDALONE_ISS: 'https://fhir.example/r4', SMART_APP_DIR: 'public-app' },
+      dir,
+    );
+    expect(c.smartApp).toMatchObject({ clientId: 'npc-app', scope: 'patient/Observation.read patient/Observation.write', redirectUrl: 'https://apps.example/npc/', standaloneIss: 'https://fhir.example/r4', dir: path.join(dir, 'public-app') });
+  });
+
+  test.each([
+    ['SMART_CLIENT_ID', ' '],
+    ['SMART_SCOPES', ''],
+    ['SMART_REDIRECT_URL', 'not a url'],
+    ['SMART_STANDALONE_ISS', 'ftp://fhir.example'],
+    ['SMART_FHIR_DEADLINE_MS', '10'],
+  ])('%s=%j is refused at start-up', (name, value) => {
+    expect(() => loadConfig({ [name]: value }, dir)).toThrow(ConfigError);
+  });
+
   test('trusted issuers come from a file, with their JWKS inline or by URL', () => {
     const jwks = file('jwks.json', { keys: [{ kty: 'EC', crv: 'P-384', x: 'x', y: 'y', kid: 'k1' }] });
     const issuers = file('issuers.json', [

@@ -1,0 +1,39 @@
+/**
+ * The configuration the server hands the SMART app at `/app/config.json`: its SMART registration and the
+ * same thresholds, code lists and normalization the CDS service uses, so that both reach the same
+ * conclusions. Built by the server from its Config, checked by the app before it is used.
+ */
+import { z } from 'zod';
+import type { IctosNormalization, ThresholdSets } from '../core';
+import type { CodeLists } from '../fhir/codes';
+
+export interface SmartAppConfig {
+  readonly clientId: string;
+  /** Scopes besides `launch` / `launch/patient`. */
+  readonly scope: string;
+  readonly redirectUri: string;
+  readonly standaloneIss?: string | undefined;
+  readonly fhirDeadlineMs: number;
+  readonly thresholds: ThresholdSets;
+  readonly codes: CodeLists;
+  readonly normalization?: IctosNormalization | undefined;
+}
+
+const shape = z.looseObject({
+  clientId: z.string().min(1),
+  scope: z.string().min(1),
+  redirectUri: z.url(),
+  standaloneIss: z.url().optional(),
+  fhirDeadlineMs: z.number().int().positive(),
+  // Validated by the server at start-up (src/config.ts); the app checks only that they are there.
+  thresholds: z.looseObject({ tbf: z.looseObject({ id: z.string() }), ictos: z.looseObject({ id: z.string() }) }),
+  codes: z.looseObject({ projectSystem: z.string() }),
+  normalization: z.looseObject({}).optional(),
+});
+
+/** The app's configuration from the server's JSON, or an error message for the page. */
+export function parseSmartAppConfig(json: unknown): { ok: true; config: SmartAppConfig } | { ok: false; message: string } {
+  const r = shape.safeParse(json);
+  if (!r.success) return { ok: false, message: `The app's configuration is invalid: ${z.prettifyError(r.error).replace(/\n/g, '; ')}` };
+  return { ok: true, config: r.data as unknown as SmartAppConfig };
+}
