@@ -1,0 +1,149 @@
+/**
+ * The app's main page (index.html, the SMART redirect URI): completes the launch with fhirclient's
+ * `ready`, reads the patient's data from the EHR's FHIR server with the same loader, extraction and
+ * rules as the CDS service, and renders the full picture. Structured capture writes Observations back
+ * and refreshes the view from the server.
+ */
+import FHIR from 'fhirclient/lib/entry/browser';
+import type Client from 'fhirclient/lib/Client';
+import { assessPatient } from '../../core';
+import { DataUnobtainableError, FhirServerNotAllowedError } from '../../fhir/errors';
+import { extractInputs } from '../../fhir/extract';
+import { loadPatientRecord } from '../../fhir/loader';
+import type { SmartAppConfig } from '../app-config';
+import { performerFromFhirUser } from '../capture';
+import { pageModel, type Focus } from '../view-model';
+import { mountCapture, type CaptureSession } from './capture-ui';
+import { element, fetchAppConfig, showState } from './shared';
+import { renderPage } from './templates';
+
+const FOCUS_SECTION: Readonly<Record<Focus, string>> = { treatment: 'treatment', response: 'response', inputs: 'inputs', order: 'treatment' };
+
+const UNOBTAINABLE_TEXT: Readonly<Record<string, string>> = {
+  timeout: 'the FHIR server did not answer in time',
+  'http-error': 'the FHIR server answered with an error',
+  'network-error': 'the FHIR server could not be reached',
+  'malformed-response': 'the FHIR server sent something that is not valid FHIR',
+  'operation-outcome': 'the FHIR server answered with an OperationOutcome',
+  'unexpected-resource': 'the FHIR server sent resources of another type',
+  'wrong-patient': "the FHIR server sent another patient's data",
+  'too-many-pages': 'there were more pages than the app reads',
+  'next-link-outside-fhir-server': 'a next-page link pointed outside the FHIR server',
+};
+
+interface Session {
+  readonly client: Client;
+  readonly config: SmartAppConfig;
+  readonly patientId: string;
+  readonly needPatientBanner: boolean;
+  readonly appContext?: string | undefined;
+  focusApplied: boolean;
+}
+
+function tokenField(client: Client, name: string): unknown {
+  const token: unknown = client.state.tokenResponse;
+  return typeof token === 'object' && token !== null ? (token as Record<string, unknown>)[name] : undefined;
+}
+
+function appContextOf(client: Client): string | undefined {
+  const value = tokenField(client, 'appContext');
+  if (typeof value === 'string') return value;
+  return value !== undefined && value !== null ? JSON.stringify(value) : undefined;
+}
+
+/** Loads the record and re-renders the picture. Throws nothing: every failure becomes a visible state. */
+async function refresh(session: Session): Promise<boolean> {
+  const app = element('app');
+  app.setAttribute('aria-busy', 'true');
+  const { client, config, patientId } = session;
+  const serverUrl = client.state.serverUrl;
+  const accessToken = client.state.tokenResponse?.access_token;
+  try {
+    const loaded = await loadPatientRecord(
+      {
+        patientId,
+        fhirServer: serverUrl,
+        ...(accessToken !== undefined ? { fhirAuthorization: { access_token: accessToken, token_type: 'Bearer' } } : {}),
+      },
+      { allowedFhirServers: [serverUrl], deadlineMs: config.fhirDeadlineMs, codes: config.codes },
+    );
+    const now = new Date().toISOString();
+    const extraction = extractInputs(loaded.record, now, { codes: config.codes, thresholds: config.thresholds });
+    const assessment = assessPatient(extraction.inputs, config.thresholds, config.normalization);
+    const model = pageModel({
+      record: loaded.record,
+      extraction,
+      assessment,
+      thresholds: config.thresholds,
+      codes: config.codes,
+      needPatientBanner: session.needPatientBanner,
+      appContext: session.appContext,
+    });
+    app.innerHTML = renderPage(model);
+    app.setAttribute('aria-busy', 'false');
+    if (!session.focusApplied && model.origin.focus !== '') {
+      session.focusApplied = true;
+      const section = document.getElementById(FOCUS_SECTION[model.origin.focus]);
+      section?.classList.add('focused');
+      section?.setAttribute('tabindex', '-1');
+      section?.focus();
+    }
+    return true;
+  } catch (error) {
+    if (error instanceof DataUnobtainableError) {
+      showState({
+        kind: 'error',
+        heading: 'The patient’s data could not be read',
+        message: 'No recommendation is shown on incomplete data. Try again; if it persists, tell the EHR team.',
+        details: error.failures.map((k) => `${k.key}: ${UNOBTAINABLE_TEXT[k.reason] ?? k.reason}${k.status !== undefined ? ` (HTTP ${k.status})` : ''}`),
+      });
+    } else if (error instanceof FhirServerNotAllowedError) {
+      showState({ kind: 'error', heading: 'The FHIR server is not usable', message: 'The EHR’s FHIR server must use https.', details: [] });
+    } else {
+      showState({ kind: 'error', heading: 'Something went wrong', message: error instanceof Error ? error.message : String(error), details: [] });
+    }
+    return false;
+  }
+}
+
+async function start(): Promise<void> {
+  const [config, client] = await Promise.all([fetchAppConfig(), FHIR.oauth2.ready()]);
+  const patientId = client.getPatientId();
+  if (patientId === null) {
+    showState({ kind: 'error', heading: 'No patient in context', message: 'The EHR did not give the app a patient. Open the app from a patient’s chart.', details: [] });
+    return;
+  }
+  const needBanner = tokenField(client, 'need_patient_banner');
+  const session: Session = {
+    client,
+    config,
+    patientId,
+    // Without an explicit "false" the app shows its own banner: a clinician must see whose data this is.
+    needPatientBanner: needBanner !== false,
+    appContext: appContextOf(client),
+    focusApplied: false,
+  };
+  const loaded = await refresh(session);
+  const performer = performerFromFhirUser(client.getFhirUser() ?? undefined);
+  const encounterId = client.getEncounterId();
+  const capture: CaptureSession = {
+    client,
+    patientId,
+    ...(encounterId !== null ? { encounterId } : {}),
+    ...(performer !== undefined ? { performer } : {}),
+    codeSystem: config.codes.projectSystem,
+    ictosThresholds: config.thresholds.ictos,
+    grantedScope: client.state.tokenResponse?.scope ?? '',
+    refresh: () => refresh(session),
+  };
+  if (loaded) mountCapture(capture);
+}
+
+start().catch((error: unknown) => {
+  showState({
+    kind: 'error',
+    heading: 'The SMART launch could not be completed',
+    message: error instanceof Error ? error.message : String(error),
+    details: ['Open the app again from the EHR.'],
+  });
+});

@@ -1,0 +1,24 @@
+/** What the launch page and the main page share: the configuration fetch and the full-page states. */
+import { parseSmartAppConfig, type SmartAppConfig } from '../app-config';
+import { renderState, type StateModel } from './templates';
+
+export async function fetchAppConfig(): Promise<SmartAppConfig> {
+  const response = await fetch('config.json', { cache: 'no-store' });
+  if (!response.ok) throw new Error(`The app's configuration could not be read (HTTP ${response.status}).`);
+  const parsed = parseSmartAppConfig(await response.json());
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.config;
+}
+
+export function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (found === null) throw new Error(`The page has no #${id}`);
+  return found as T;
+}
+
+/** Replaces the app area with a state (error, out of scope, ...). */
+export function showState(model: StateModel): void {
+  const app = element('app');
+  app.innerHTML = renderState(model);
+  app.setAttribute('aria-busy', 'false');
+}

@@ -1,0 +1,572 @@
+/**
+ * The SMART app's page as a view model: everything the templates in templates/app print, already
+ * decided and formatted, from the same extraction and assessment the CDS service computes (src/fhir,
+ * src/core). Templates hold no logic; this module holds no HTML (the templates escape every string).
+ * DOM-free, so it is tested in Node and bundled for the browser.
+ */
+import type { Observation, Patient } from 'fhir/r4';
+import {
+  CITATIONS,
+  DONG_COHORTS,
+  DONG_LIMITATIONS,
+  DONG_SURVIVAL,
+  FEATURE_INPUT_ID,
+  ICTOS_FEATURES,
+  LIU_COHORT,
+  LIU_LIMITATIONS,
+  negativePredictiveValue,
+  positivePredictiveValue,
+  POST_TBF_RESIDUAL_NOT_A_RULE,
+  RECOMMENDATION_EVIDENCE,
+  RISK_FACTORS,
+  TBF_EVIDENCE,
+  TBF_RULE_IDS,
+  type Assessment,
+  type Citation,
+  type FactorState,
+  type IctosFeature,
+  type InputId,
+  type PaperId,
+  type PValue,
+  type RecommendationKind,
+  type RiskFactor,
+  type ThresholdSets,
+} from '../core';
+import type { CodeLists } from '../fhir/codes';
+import type { ExtractKey, Extraction } from '../fhir/extract';
+import { describeNote, INPUT_LABELS, PROBLEM_TEXT, UNUSABLE_TEXT, valueWithComparator } from '../fhir/labels';
+import type { PatientRecord } from '../fhir/loader';
+import { convertQuantity } from '../fhir/units';
+import { tbfGroups, tbfTimeline, type TbfGroupsModel, type TbfPoint, type TbfTimelineModel } from './chart';
+
+/** What the app knows besides the record: the launch context and the configuration. */
+export interface PageInput {
+  readonly record: PatientRecord;
+  readonly extraction: Extraction;
+  readonly assessment: Assessment;
+  readonly thresholds: ThresholdSets;
+  readonly codes: CodeLists;
+  /** `need_patient_banner` of the SMART token response. */
+  readonly needPatientBanner: boolean;
+  /** The CDS Hooks card's `appContext`, when the app was opened from a card. */
+  readonly appContext?: string | undefined;
+}
+
+export interface Line {
+  readonly text: string;
+}
+
+export interface CitationModel {
+  readonly text: string;
+  readonly url: string;
+}
+
+export interface InputRowModel {
+  readonly label: string;
+  readonly value: string;
+  readonly unit: string;
+  readonly date: string;
+  readonly status: string;
+  readonly source: string;
+  readonly assumptions: string;
+}
+
+export interface TbfRuleModel {
+  readonly rule: string;
+  readonly parameter: string;
+  readonly value: string;
+  readonly cutoff: string;
+  readonly outcome: string;
+  /** CSS hook: favorable | unfavorable | insufficient */
+  readonly outcomeClass: string;
+  readonly predicts: string;
+  readonly evidence: string;
+  readonly strength: string;
+}
+
+export interface FeatureModel {
+  readonly label: string;
+  readonly z: string;
+  readonly coefficient: string;
+  readonly contribution: string;
+}
+
+export interface RiskFactorModel {
+  readonly label: string;
+  readonly state: FactorState;
+  readonly stateText: string;
+  readonly basis: string;
+}
+
+export type Focus = 'treatment' | 'response' | 'inputs' | 'order';
+
+export interface PageModel {
+  readonly banner: { readonly show: boolean; readonly name: string; readonly details: string };
+  readonly origin: { readonly show: boolean; readonly text: string; readonly focus: Focus | '' };
+  readonly population: {
+    readonly status: 'in-scope' | 'out-of-scope' | 'unconfirmed';
+    readonly heading: string;
+    readonly lines: readonly Line[];
+    /** When false, no rule result is shown (outside the studied population, or no NPC diagnosis). */
+    readonly rulesApply: boolean;
+  };
+  readonly inputs: {
+    readonly rows: readonly InputRowModel[];
+    readonly hasRows: boolean;
+    readonly unused: readonly Line[];
+    readonly missing: readonly Line[];
+  };
+  readonly tbf: {
+    readonly timeline: TbfTimelineModel;
+    readonly groups: TbfGroupsModel;
+    readonly rules: readonly TbfRuleModel[];
+    readonly summary: string;
+    readonly lines: readonly Line[];
+    readonly limitations: readonly Line[];
+    readonly citation: CitationModel;
+  };
+  readonly ictos: {
+    readonly available: boolean;
+    readonly result: string;
+    readonly formula: string;
+    readonly features: readonly FeatureModel[];
+    readonly hasFeatures: boolean;
+    readonly total: string;
+  };
+  readonly risk: {
+    readonly factors: readonly RiskFactorModel[];
+    readonly rule: string;
+    readonly result: string;
+  };
+  readonly recommendation: {
+    /** ict-ccrt | ccrt-alone | clinical-trial | undetermined | insufficient-data | not-applicable */
+    readonly kind: string;
+    readonly heading: string;
+    readonly text: string;
+    readonly evidence: readonly Line[];
+    readonly limitations: readonly Line[];
+    readonly citation: CitationModel;
+  };
+}
+
+const lines = (xs: readonly string[]): Line[] => xs.map((text) => ({ text }));
+
+/** Up to four decimals, without binary noise (157.52 − 100 prints as 57.52). */
+export function formatNumber(x: number, maxDecimals = 4): string {
+  return Number.isFinite(x) ? String(Number(x.toFixed(maxDecimals))) : String(x);
+}
+
+const pct = (x: number) => `${formatNumber(x * 100, 1)} %`;
+const pValue = (pv: PValue) => `p ${pv.comparator ?? '='} ${pv.value}`;
+const ci = (c: readonly [number, number]) => `${c[0]}\u2013${c[1]}`;
+const hr = (h: { value: number; ci: readonly [number, number]; p: PValue }) => `HR ${h.value} (95 % CI ${ci(h.ci)}), ${pValue(h.p)}`;
+
+function citation(id: PaperId): CitationModel {
+  const c: Citation = CITATIONS[id];
+  return { text: `${c.authors}. ${c.title}. ${c.journal} ${c.year};${c.volume}:${c.article}. doi:${c.doi}`, url: c.url };
+}
+
+// ---- banner and origin ---------------------------------------------------------------------------
+
+function patientName(patient: Patient | undefined): string {
+  const name = patient?.name?.find((n) => n.use === 'official') ?? patient?.name?.[0];
+  if (name === undefined) return 'Name not recorded';
+  if (name.text !== undefined && name.text.trim() !== '') return name.text;
+  const parts = [...(name.given ?? []), name.family ?? ''].filter((p) => p.trim() !== '');
+  return parts.length > 0 ? parts.join(' ') : 'Name not recorded';
+}
+
+function banner(input: PageInput): PageModel['banner'] {
+  const p = input.record.patient;
+  const mrn = p?.identifier?.find((i) => i.type?.coding?.some((c) => c.code === 'MR'))?.value ?? p?.identifier?.[0]?.value;
+  const details = [
+    p?.gender !== undefined ? `Sex ${p.gender}` : 'Sex not recorded',
+    p?.birthDate !== undefined ? `born ${p.birthDate}` : 'birth date not recorded',
+    ...(mrn !== undefined ? [`MRN ${mrn}`] : []),
+  ].join(' \u00b7 ');
+  return { show: input.needPatientBanner, name: patientName(p), details };
+}
+
+const CARD_NAMES: Readonly<Record<string, { name: string; focus: Focus }>> = {
+  'treatment-selection': { name: 'treatment selection (ICTOS)', focus: 'treatment' },
+  'response-prediction': { name: 'response prediction (tumor blood flow)', focus: 'response' },
+  'missing-data': { name: 'what is missing', focus: 'inputs' },
+  'order-check': { name: 'induction chemotherapy order check', focus: 'order' },
+};
+
+/** Reads the card's appContext ({card, service, rules}); anything else is ignored, never trusted as markup. */
+function origin(appContext: string | undefined): PageModel['origin'] {
+  if (appContext === undefined || appContext === '') return { show: false, text: '', focus: '' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(appContext);
+  } catch {
+    return { show: false, text: '', focus: '' };
+  }
+  const card = typeof parsed === 'object' && parsed !== null && 'card' in parsed ? parsed.card : undefined;
+  const known = typeof card === 'string' ? CARD_NAMES[card] : undefined;
+  if (known === undefined) return { show: false, text: '', focus: '' };
+  return { show: true, text: `Opened from the ${known.name} card. The section it refers to is marked below.`, focus: known.focus };
+}
+
+// ---- population --------------------------------------------------------------------------------
+
+const STUDIED =
+  `Studied populations: adults with locoregionally advanced NPC. Liu 2022: stage III\u2013IVA (AJCC 8th), ${LIU_COHORT.n} patients, one centre. ` +
+  `Dong 2019: stage III\u2013IVB (AJCC 7th), training ${DONG_COHORTS.training.n}, validation ${DONG_COHORTS.validation.n} (trial NCT01245959).`;
+
+const OUT_OF_SCOPE_TEXT = {
+  'no-npc-diagnosis': 'No active nasopharyngeal carcinoma diagnosis (ICD-10 C11.x or SNOMED 187692001) is recorded.',
+  'distant-metastasis': 'Distant metastasis is recorded (M1, or stage IVC / IVB in the 8th edition): the studies excluded metastatic disease.',
+  'not-locoregionally-advanced': 'The stage is not locoregionally advanced (the studies enrolled stage III\u2013IVA, 8th edition / III\u2013IVB, 7th edition).',
+} as const;
+
+function population(input: PageInput): PageModel['population'] {
+  const { assessment, extraction } = input;
+  const pop = assessment.population;
+  const edition = `AJCC ${pop.edition}th edition${pop.editionAssumed ? ' (assumed: the staging does not name its edition)' : ''}`;
+  const out: string[] = [];
+  if (extraction.npcCondition !== undefined) out.push(`NPC diagnosis: ${extraction.npcCondition.reference} (${extraction.npcCondition.code}).`);
+  if (pop.kind === 'in-scope') {
+    const t = extraction.inputs.population.tCategory ?? '?';
+    const n = extraction.inputs.population.nCategory ?? '?';
+    const how = pop.stageSource === 'recorded' ? 'recorded' : `derived from ${t} ${n}`;
+    out.push(`Stage ${pop.stageGroup} (${how}), ${edition}.`);
+    if (!pop.mCategoryRecorded) out.push('M category not recorded: distant metastasis is not excluded by an M category.');
+    out.push(STUDIED);
+    return { status: 'in-scope', heading: 'In the studied population', lines: lines(out), rulesApply: true };
+  }
+  if (pop.kind === 'out-of-scope') {
+    out.push(OUT_OF_SCOPE_TEXT[pop.reason]);
+    if (pop.stageGroup !== undefined) out.push(`Stage ${pop.stageGroup}, ${edition}.`);
+    out.push('The rules are not applied outside the studied population.', STUDIED);
+    return { status: 'out-of-scope', heading: 'Outside the studied population', lines: lines(out), rulesApply: false };
+  }
+  out.push('Stage not recorded: the studies enrolled stage III\u2013IVA (AJCC 8th) / III\u2013IVB (AJCC 7th) only. Results below are shown with this caveat.');
+  out.push(...pop.problems.map((p) => `${INPUT_LABELS[p.input as ExtractKey] ?? p.input}: ${PROBLEM_TEXT[p.reason]}.`));
+  out.push(STUDIED);
+  return { status: 'unconfirmed', heading: 'Population not confirmed: stage not recorded', lines: lines(out), rulesApply: true };
+}
+
+// ---- inputs ------------------------------------------------------------------------------------
+
+const INPUT_ORDER: readonly ExtractKey[] = [
+  't-category',
+  'n-category',
+  'm-category',
+  'stage-group',
+  'pre-tbf',
+  'post-tbf',
+  'treatment-start',
+  'ictos',
+  'skewness-z',
+  'glcm-variance-z',
+  'glrlm-lrhgle-z',
+  'skewness',
+  'glcm-variance',
+  'glrlm-lrhgle',
+  'tumor-volume',
+  'ebv-dna',
+  'mptd-pre',
+  'mptd-post',
+];
+
+function missingInputs(assessment: Assessment): InputId[] {
+  const ids = new Set<InputId>();
+  const pop = assessment.population;
+  if (pop.kind === 'unconfirmed') pop.missing.forEach((m) => ids.add(m));
+  for (const r of Object.values(assessment.tbf)) if (r.kind === 'insufficient-data') r.missing.forEach((m) => ids.add(m));
+  if (assessment.ictos.kind === 'insufficient-data') assessment.ictos.missing.forEach((m) => ids.add(m));
+  assessment.risk.missing.forEach((m) => ids.add(m));
+  return [...ids];
+}
+
+function inputs(input: PageInput): PageModel['inputs'] {
+  const { extraction, assessment } = input;
+  const rows = INPUT_ORDER.flatMap((key): InputRowModel[] => {
+    const e = extraction.found[key];
+    if (e === undefined) return [];
+    const value = valueWithComparator(e);
+    const notes = e.provenance.notes.map((n) => describeNote(n, e, extraction));
+    return [
+      {
+        label: INPUT_LABELS[key],
+        value: typeof value === 'number' ? formatNumber(value) : value === '' ? '(empty)' : value,
+        unit: e.unit ?? '',
+        date: e.provenance.effective,
+        status: e.provenance.status,
+        source: e.provenance.reference,
+        assumptions: notes.join('; '),
+      },
+    ];
+  });
+  const seen = new Set<string>();
+  const unused = extraction.unusable.flatMap((u) => {
+    const line = `${INPUT_LABELS[u.input]}: ${u.reference} not used, ${UNUSABLE_TEXT[u.reason]}${u.detail !== undefined ? ` (${u.detail})` : ''}.`;
+    if (seen.has(line)) return [];
+    seen.add(line);
+    return [{ text: line }];
+  });
+  const missing = missingInputs(assessment)
+    .filter((id) => extraction.found[id] === undefined)
+    .map((id) => ({ text: INPUT_LABELS[id] }));
+  return { rows, hasRows: rows.length > 0, unused, missing };
+}
+
+// ---- tumor blood flow --------------------------------------------------------------------------
+
+const EXCLUDED_STATUS = new Set(['entered-in-error', 'cancelled']);
+
+/** Every TBF measurement of the record that can be placed on the chart, and the role the extraction gave it. */
+export function tbfPoints(record: PatientRecord, extraction: Extraction, codes: CodeLists): TbfPoint[] {
+  const pre = extraction.found['pre-tbf']?.provenance.reference;
+  const post = extraction.found['post-tbf']?.provenance.reference;
+  const isTbf = (o: Observation) => (o.code.coding ?? []).some((c) => c.system === codes.projectSystem && c.code === codes.project.tumorBloodFlow);
+  return record.observations.flatMap((o): TbfPoint[] => {
+    const date = o.effectiveDateTime ?? o.effectiveInstant ?? o.effectivePeriod?.start;
+    if (!isTbf(o) || EXCLUDED_STATUS.has(o.status) || date === undefined) return [];
+    const converted = convertQuantity(o.valueQuantity, 'tbf');
+    if (!converted.ok) return [];
+    const reference = `Observation/${o.id ?? '(no id)'}`;
+    const role = reference === pre ? 'pre' : reference === post ? 'post' : 'other';
+    return [{ date, value: converted.value, reference, role, ...(o.status === 'preliminary' ? { preliminary: true } : {}) }];
+  });
+}
+
+const OUTCOME_CLASS = { favorable: 'favorable', unfavorable: 'unfavorable', 'insufficient-data': 'insufficient' } as const;
+
+function tbfRules(assessment: Assessment): TbfRuleModel[] {
+  return TBF_RULE_IDS.map((rule) => {
+    const result = assessment.tbf[rule];
+    const ev = TBF_EVIDENCE[rule];
+    const c = ev.counts;
+    const evidence =
+      `AUC ${ev.auc.value} (95 % CI ${ci(ev.auc.ci)}), sensitivity ${ev.sensitivity}, specificity ${ev.specificity}; ` +
+      `above the cutoff ${c.truePositive} of ${c.truePositive + c.falsePositive} had ${ev.favorableOutcome} (PPV ${pct(positivePredictiveValue(c))}); ` +
+      `at or below, ${c.trueNegative} of ${c.trueNegative + c.falseNegative} had ${ev.unfavorableOutcome} (NPV ${pct(negativePredictiveValue(c))}). ${ev.source}.`;
+    return {
+      rule,
+      parameter: ev.parameter,
+      value: result.kind === 'insufficient-data' ? `not available (missing ${result.missing.map((m) => INPUT_LABELS[m]).join(', ')})` : formatNumber(result.value),
+      cutoff: `> ${formatNumber(result.cutoff)}`,
+      outcome: result.kind === 'insufficient-data' ? 'insufficient data' : result.kind === 'favorable' ? `favorable: ${ev.favorableOutcome}` : `unfavorable: ${ev.unfavorableOutcome}`,
+      outcomeClass: OUTCOME_CLASS[result.kind],
+      predicts: ev.favorableOutcome,
+      evidence,
+      strength: ev.strength,
+    };
+  });
+}
+
+function tbfSummary(assessment: Assessment, rulesApply: boolean): string {
+  if (!rulesApply) return 'The tumor blood flow rules are not applied: the patient is outside the studied population.';
+  const decided = Object.values(assessment.tbf).filter((r) => r.kind !== 'insufficient-data');
+  if (decided.length === 0) return 'No tumor blood flow rule can be applied yet: a pre-treatment ASL-MRI measurement is needed.';
+  const strong = decided.filter((r) => TBF_EVIDENCE[r.rule].strength !== 'weak');
+  const pool = strong.length > 0 ? strong : decided;
+  const fav = pool.filter((r) => r.kind === 'favorable').length;
+  if (fav === pool.length) return 'Every applicable rule is on the favorable side (partial response at 40 Gy, no residual tumor).';
+  if (fav === 0) return 'Every applicable rule is on the unfavorable side (stable disease at 40 Gy, residual tumor).';
+  return 'The applicable rules disagree: see each rule below.';
+}
+
+function tbfSection(input: PageInput, rulesApply: boolean): PageModel['tbf'] {
+  const { extraction, assessment, thresholds } = input;
+  const t = extraction.treatment;
+  const pre = extraction.found['pre-tbf'];
+  const post = extraction.found['post-tbf'];
+  const delta = assessment.tbf['delta-tbf-response'];
+  const out: string[] = [];
+  if (typeof pre?.value === 'number' && typeof post?.value === 'number' && delta.kind !== 'insufficient-data') {
+    out.push(`\u0394TBF = Pre-TBF \u2212 Post-TBF = ${formatNumber(pre.value)} \u2212 ${formatNumber(post.value)} = ${formatNumber(delta.value)} mL/(100.g)/min, recomputed from the two measurements.`);
+  }
+  if (t.rtStart !== undefined && t.postWindowStart !== undefined) {
+    out.push(`RT started ${t.rtStart.date}; the 40 Gy timepoint is reached on day ${t.postWindowDay ?? 25} of the schedule (${t.postWindowStart}), inferred from ${thresholds.tbf.postTbfTimepoint.dosePerFractionGy} Gy per fraction, ${thresholds.tbf.postTbfTimepoint.fractionsPerWeek} fractions a week.`);
+  } else {
+    out.push('No RT start recorded: no measurement can be placed at the 40 Gy timepoint.');
+  }
+  const nr = POST_TBF_RESIDUAL_NOT_A_RULE;
+  out.push(`Post-TBF is not used to predict residual tumor (cutoff ${nr.publishedCutoff}, AUC ${nr.auc.value}): it did not differ between the residual and non-residual groups (Table 4, ${pValue(nr.groupDifferenceP)}).`);
+  out.push(`Pre-TBF and \u0394TBF correlate with the tumor atrophy rate (r = ${LIU_COHORT.atrophyCorrelation.preTbf} and ${LIU_COHORT.atrophyCorrelation.deltaTbf}). These predict early response; they are not a treatment recommendation.`);
+  out.push(`Cohort: ${LIU_COHORT.n} patients, ${LIU_COHORT.design}, ${LIU_COHORT.period}; ${LIU_COHORT.treatment}. Protocol: ${LIU_COHORT.protocol.scanner}; ${LIU_COHORT.protocol.sequence}; post-labeling delay ${LIU_COHORT.protocol.postLabelingDelayMs} ms. Threshold set ${thresholds.tbf.id} (version ${thresholds.tbf.version}).`);
+  const value = (x: number | string | undefined) => (typeof x === 'number' ? x : undefined);
+  const deltaValue = delta.kind === 'insufficient-data' ? undefined : delta.value;
+  return {
+    timeline: tbfTimeline({
+      points: tbfPoints(input.record, extraction, input.codes),
+      ...(t.start !== undefined ? { treatmentStart: t.start.date } : {}),
+      ...(t.postWindowStart !== undefined ? { fortyGy: t.postWindowStart } : {}),
+      ...(t.rtEnd !== undefined ? { rtEnd: t.rtEnd } : {}),
+      thresholds: thresholds.tbf,
+    }),
+    groups: tbfGroups({
+      ...(value(pre?.value) !== undefined ? { preTbf: value(pre?.value) as number } : {}),
+      ...(value(post?.value) !== undefined ? { postTbf: value(post?.value) as number } : {}),
+      ...(deltaValue !== undefined ? { deltaTbf: deltaValue } : {}),
+    }),
+    rules: rulesApply ? tbfRules(assessment) : [],
+    summary: tbfSummary(assessment, rulesApply),
+    lines: lines(out),
+    limitations: lines(LIU_LIMITATIONS),
+    citation: citation('liu-2022'),
+  };
+}
+
+// ---- ICTOS, risk, recommendation ---------------------------------------------------------------
+
+const FEATURE_LABEL: Readonly<Record<IctosFeature, string>> = {
+  skewness: 'Skewness',
+  glcmVariance: 'GLCM variance',
+  glrlmLrhgle: 'GLRLM LRHGLE',
+};
+
+function ictosSection(input: PageInput): PageModel['ictos'] {
+  const { ictos } = input.assessment;
+  const set = input.thresholds.ictos;
+  const terms = ICTOS_FEATURES.map((f, i) => {
+    const c = set.coefficients[f];
+    return `${c < 0 ? '\u2212' : i === 0 ? '' : '+'}${i === 0 ? '' : ' '}${formatNumber(Math.abs(c))} \u00d7 ${FEATURE_LABEL[f]}`;
+  });
+  const formula =
+    `ICTOS = ${terms.join(' ')}, on z-scored features of the primary tumor on pre-treatment contrast-enhanced T1-weighted MRI; ` +
+    `high when > ${formatNumber(set.cutoff)}, low when \u2264 ${formatNumber(set.cutoff)} (threshold set ${set.id}).`;
+  if (ictos.kind === 'insufficient-data') {
+    return {
+      available: false,
+      result: `ICTOS cannot be computed: missing ${ictos.missing.map((m) => INPUT_LABELS[m]).join(', ')}.`,
+      formula,
+      features: [],
+      hasFeatures: false,
+      total: '',
+    };
+  }
+  const from = { score: 'the recorded ICTOS Observation', 'z-features': 'the three z-scored features', 'raw-features': 'the raw features with the site normalization' }[ictos.source];
+  const features = ictos.features;
+  const rows =
+    features === undefined
+      ? []
+      : ICTOS_FEATURES.map((f) => ({
+          label: `${FEATURE_LABEL[f]} (${FEATURE_INPUT_ID[f]})`,
+          z: formatNumber(features[f].z),
+          coefficient: formatNumber(features[f].coefficient),
+          contribution: formatNumber(features[f].contribution),
+        }));
+  return {
+    available: true,
+    result: `ICTOS ${formatNumber(ictos.score)} from ${from}: ${ictos.kind} ICTOS.`,
+    formula,
+    features: rows,
+    hasFeatures: rows.length > 0,
+    total: formatNumber(ictos.score),
+  };
+}
+
+const STATE_TEXT: Readonly<Record<FactorState, string>> = { present: 'present', absent: 'absent', unknown: 'unknown' };
+
+function riskSection(input: PageInput): PageModel['risk'] {
+  const { risk } = input.assessment;
+  const { extraction } = input;
+  const rf = input.thresholds.ictos.riskFactors;
+  const labels: Readonly<Record<RiskFactor, string>> = {
+    t4: 'T4 (vs T1\u2013T3)',
+    'n2-n3': 'N2\u2013N3 (vs N0\u2013N1)',
+    'tumor-volume-34ml': `Primary tumor volume \u2265 ${formatNumber(rf.tumorVolumeMl)} mL`,
+    'ebv-dna-2000': `Plasma EBV DNA \u2265 ${formatNumber(rf.ebvDnaCopiesPerMl)} copies/mL`,
+  };
+  const key: Readonly<Record<RiskFactor, ExtractKey>> = { t4: 't-category', 'n2-n3': 'n-category', 'tumor-volume-34ml': 'tumor-volume', 'ebv-dna-2000': 'ebv-dna' };
+  const state = (f: RiskFactor): FactorState => (risk.present.includes(f) ? 'present' : risk.absent.includes(f) ? 'absent' : 'unknown');
+  const factors = RISK_FACTORS.map((f) => {
+    const e = extraction.found[key[f]];
+    const basis =
+      e === undefined
+        ? `${INPUT_LABELS[key[f]]} not recorded`
+        : `${INPUT_LABELS[key[f]]} ${String(valueWithComparator(e))}${e.unit !== undefined && e.unit !== '' ? ` ${e.unit}` : ''} (${e.provenance.reference}, ${e.provenance.effective})`;
+    return { label: labels[f], state: state(f), stateText: STATE_TEXT[state(f)], basis };
+  });
+  const rule = `Clinical risk among low-ICTOS patients (Dong 2019): high when more than ${formatNumber(rf.highRiskMoreThan)} of the four factors are present; unknown factors are never counted as absent (staging by AJCC 7th edition in the study).`;
+  const result = { high: 'High risk', low: 'Low risk', indeterminate: 'Indeterminate: the unknown factors could change the result' }[risk.kind];
+  return { factors, rule, result: `${result} (${risk.present.length} present, ${risk.absent.length} absent, ${risk.unknown.length} unknown).` };
+}
+
+function recommendationEvidence(kind: RecommendationKind): string[] {
+  const s = DONG_SURVIVAL;
+  const byKind: Record<RecommendationKind, string[]> = {
+    'ict-ccrt': [
+      `Validation cohort, high ICTOS (n = ${s.validationHighIctos.n}): 5-year failure-free survival ${s.validationHighIctos.ffs5y.ictCcrt} % with ICT + CCRT vs ${s.validationHighIctos.ffs5y.ccrtAlone} % with CCRT alone; ${hr(s.validationHighIctos.hr)}.`,
+      `Absolute benefit ${s.validationHighIctos.absoluteBenefit.y3} % at 3 years and ${s.validationHighIctos.absoluteBenefit.y5} % at 5 years.`,
+    ],
+    'ccrt-alone': [
+      `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): induction chemotherapy gave no significant failure-free survival benefit, ${hr(s.validationLowIctos.hr)}.`,
+      `Low ICTOS and low risk: 5-year failure-free survival ${s.lowIctosLowRisk.ffs5y} %.`,
+      'The authors state that this tier still needs validation in larger populations.',
+    ],
+    'clinical-trial': [
+      `Low ICTOS and high risk: 5-year failure-free survival ${s.lowIctosHighRisk.ffs5y} %; induction chemotherapy ${hr(s.lowIctosHighRisk.ictHr)}.`,
+      'The authors state that this tier still needs validation in larger populations.',
+    ],
+  };
+  return [
+    ...byKind[kind],
+    `Training cohort n = ${DONG_COHORTS.training.n} (${DONG_COHORTS.training.design}); treatment interaction ${pValue(DONG_COHORTS.training.interactionP)} (training), ${pValue(DONG_COHORTS.validation.interactionP)} (validation, ${DONG_COHORTS.validation.design}).`,
+    `Induction regimen of the trial: ${DONG_COHORTS.inductionRegimen}.`,
+  ];
+}
+
+function recommendationSection(input: PageInput, rulesApply: boolean): PageModel['recommendation'] {
+  const rec = input.assessment.recommendation;
+  const base = { evidence: [] as Line[], limitations: lines(DONG_LIMITATIONS), citation: citation('dong-2019') };
+  if (!rulesApply || (rec.kind === 'not-applicable' && rec.reason !== 'treatment-started')) {
+    const why = rec.kind === 'not-applicable' && rec.reason === 'staging-conflict' ? 'the recorded staging is contradictory (M category or stage group).' : 'the patient is outside the studied population.';
+    return { ...base, kind: 'not-applicable', heading: 'No recommendation', text: `No recommendation is made: ${why}` };
+  }
+  switch (rec.kind) {
+    case 'not-applicable': {
+      const start = input.extraction.treatment.start;
+      return {
+        ...base,
+        kind: 'not-applicable',
+        heading: 'No recommendation: treatment has started',
+        text: `Treatment started${start !== undefined ? ` on ${start.date} (${start.reference})` : ''}. The choice of induction chemotherapy (Dong 2019) is made before any treatment.`,
+      };
+    }
+    case 'insufficient-data':
+      return {
+        ...base,
+        kind: 'insufficient-data',
+        heading: 'No recommendation: data missing',
+        text: `ICTOS is needed and cannot be computed. Missing: ${rec.missing.map((m) => INPUT_LABELS[m]).join(', ')}.`,
+      };
+    case 'undetermined':
+      return {
+        ...base,
+        kind: 'undetermined',
+        heading: 'Undetermined: low ICTOS, clinical risk unknown',
+        text: `Low ICTOS; whether the clinical risk is high depends on: ${rec.missing.map((m) => INPUT_LABELS[m]).join(', ')}.`,
+      };
+    default: {
+      const ev = RECOMMENDATION_EVIDENCE[rec.kind];
+      return {
+        ...base,
+        kind: rec.kind,
+        heading: ev.label,
+        text: `${ev.label}. Evidence: ${ev.source}.${ev.validated ? '' : ' Not yet validated in larger populations, in the authors\u2019 words.'} An option with its evidence, not a directive.`,
+        evidence: lines(recommendationEvidence(rec.kind)),
+      };
+    }
+  }
+}
+
+/** The whole page. */
+export function pageModel(input: PageInput): PageModel {
+  const pop = population(input);
+  return {
+    banner: banner(input),
+    origin: origin(input.appContext),
+    population: pop,
+    inputs: inputs(input),
+    tbf: tbfSection(input, pop.rulesApply),
+    ictos: ictosSection(input),
+    risk: riskSection(input),
+    recommendation: recommendationSection(input, pop.rulesApply),
+  };
+}
