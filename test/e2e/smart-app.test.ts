@@ -17,7 +17,7 @@ import { PROJECT_CODE_SYSTEM } from '../../src/fhir/codes';
 import { createLogger } from '../../src/logger';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
-import { testConfig, scenario } from '../support/app';
+import { patientViewRequest, scenario, testConfig } from '../support/app';
 import { inFreshPage, launchChromium, screenshot } from '../support/browser';
 import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
 import { loadBundle, resourcesOf } from '../support/scenarios';
@@ -64,10 +64,12 @@ beforeAll(async () => {
   const base = testConfig();
   const config = testConfig({
     publicBaseUrl: appOrigin,
+    smartAppUrl: `${appOrigin}/app/launch.html`,
     smartApp: { ...base.smartApp, clientId: CLIENT_ID, redirectUrl: `${appOrigin}/app/index.html`, standaloneIss: launcher.issuer, dir: appDir },
   });
   store = await openSqliteStore(':memory:');
-  server.on('request', await buildApp({ config, store, logger: createLogger('silent') }));
+  const now = new Date(scenario('complete-pre-treatment-high-ictos').now);
+  server.on('request', await buildApp({ config, store, logger: createLogger('silent'), now: () => now }));
   browser = await launchChromium();
 });
 
@@ -110,12 +112,23 @@ async function observationsOf(patientId: string, code: string): Promise<Observat
 const proxyWrites = () => launcher.requests.filter((r) => r.path.startsWith('/fhir') && r.method !== 'GET' && r.method !== 'OPTIONS');
 
 describe('launch', () => {
-  test('an EHR launch goes through the stand-in with PKCE and gets the patient, the encounter and the card context', async () => {
+  test('the smart link of a card the service returned launches the app through the stand-in with PKCE, with the patient, the encounter and the card\u2019s appContext', async () => {
     await inFreshPage(browser, 'ehr-launch', async (page) => {
-      const before = launcher.grants.length;
-      await ehrLaunch(page, 'complete-pre-treatment-high-ictos', {
-        appContext: JSON.stringify({ card: 'treatment-selection', service: 'npc-treatment-guidance', rules: ['ictos', 'risk', 'recommendation'] }),
+      const response = await fetch(`${appOrigin}/cds-services/npc-treatment-guidance`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(patientViewRequest('complete-pre-treatment-high-ictos')),
       });
+      const { cards } = (await response.json()) as { cards: { summary: string; links?: { url: string; type: string; appContext?: string }[] }[] };
+      const link = cards.find((c) => c.summary.startsWith('High ICTOS'))?.links?.find((l) => l.type === 'smart');
+      expect(link?.url).toBe(LAUNCH_URL());
+      const before = launcher.grants.length;
+      const s = scenario('complete-pre-treatment-high-ictos');
+      await page.clock.setFixedTime(new Date(s.now));
+      const launch = launcher.registerLaunch({ patient: s.patientId, encounter: `enc-${s.patientId}`, ...(link?.appContext !== undefined ? { appContext: link.appContext } : {}) });
+      await page.goto(launcher.ehrLaunchUrl(link?.url ?? '', launch));
+      await page.waitForURL(/\/app\/index\.html/);
+      await page.locator('#app[aria-busy="false"]').waitFor();
       const grant = launcher.grants[before];
       expect(grant).toMatchObject({ clientId: CLIENT_ID, patient: 'hi-patient', encounter: 'enc-hi-patient' });
       expect(grant?.scope.split(' ')).toEqual(expect.arrayContaining(['launch', 'patient/Observation.rs', 'patient/Observation.c']));
