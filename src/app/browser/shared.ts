@@ -1,6 +1,15 @@
 /** What the launch page and the main page share: the configuration fetch and the full-page states. */
 import { parseSmartAppConfig, type SmartAppConfig } from '../app-config';
-import { renderState, type StateModel } from './templates';
+import state from '../../../templates/app/state.html.hbs';
+
+/** A full-page state instead of the picture (the launch page imports only this template). */
+export interface StateModel {
+  /** error is the only kind styled today */
+  readonly kind: string;
+  readonly heading: string;
+  readonly message: string;
+  readonly details: readonly string[];
+}
 
 export async function fetchAppConfig(): Promise<SmartAppConfig> {
   const response = await fetch('config.json', { cache: 'no-store' });
@@ -19,6 +28,6 @@ export function element<T extends HTMLElement>(id: string): T {
 /** Replaces the app area with a state (error, out of scope, ...). */
 export function showState(model: StateModel): void {
   const app = element('app');
-  app.innerHTML = renderState(model);
+  app.innerHTML = state(model);
   app.setAttribute('aria-busy', 'false');
 }

@@ -7,21 +7,11 @@ import capture from '../../../templates/app/capture.html.hbs';
 import page from '../../../templates/app/page.html.hbs';
 import tbfChart from '../../../templates/app/partials/tbf-chart.html.hbs';
 import tbfGroups from '../../../templates/app/partials/tbf-groups.html.hbs';
-import state from '../../../templates/app/state.html.hbs';
 import type { CaptureModel } from '../capture-view';
 import type { PageModel } from '../view-model';
 
 Handlebars.registerPartial('tbf-chart', tbfChart);
 Handlebars.registerPartial('tbf-groups', tbfGroups);
 
-export interface StateModel {
-  /** loading | error | out-of-scope | missing */
-  readonly kind: string;
-  readonly heading: string;
-  readonly message: string;
-  readonly details: readonly string[];
-}
-
 export const renderPage = (model: PageModel): string => page(model);
-export const renderState = (model: StateModel): string => state(model);
 export const renderCapture = (model: CaptureModel): string => capture(model);
