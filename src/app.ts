@@ -58,6 +58,7 @@ export function smartAppConfig(config: Config): SmartAppConfig {
     scope: config.smartApp.scope,
     redirectUri: config.smartApp.redirectUrl,
     ...(config.smartApp.standaloneIss !== undefined ? { standaloneIss: config.smartApp.standaloneIss } : {}),
+    allowedIss: config.smartApp.allowedIss,
     fhirDeadlineMs: config.smartApp.fhirDeadlineMs,
     thresholds: config.thresholds,
     codes: config.codes,

@@ -35,6 +35,8 @@ export interface Config {
     readonly redirectUrl: string;
     /** FHIR server for a standalone launch (no EHR context); without it only the EHR launch is offered. */
     readonly standaloneIss?: string | undefined;
+    /** FHIR servers (`iss`) the app may be launched against: SMART_ALLOWED_ISS, else ALLOWED_FHIR_SERVERS and SMART_STANDALONE_ISS. */
+    readonly allowedIss: readonly string[];
     /** Deadline for the app's own FHIR reads, ms. */
     readonly fhirDeadlineMs: number;
     /** The bundled app (npm run build writes dist/app). */
@@ -170,6 +172,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
   const thresholdOverrides = env['THRESHOLDS_FILE'] !== undefined ? parse('THRESHOLDS_FILE', thresholdsSchema, readJson('THRESHOLDS_FILE', env['THRESHOLDS_FILE'], baseDir)) : {};
   const normalization = env['ICTOS_NORMALIZATION_FILE'] !== undefined ? parse('ICTOS_NORMALIZATION_FILE', normalizationSchema, readJson('ICTOS_NORMALIZATION_FILE', env['ICTOS_NORMALIZATION_FILE'], baseDir)) : undefined;
   const codeOverrides = env['CODE_LISTS_FILE'] !== undefined ? (parse('CODE_LISTS_FILE', z.record(z.string(), z.unknown()), readJson('CODE_LISTS_FILE', env['CODE_LISTS_FILE'], baseDir)) as CodeListOverrides) : {};
+  const allowedFhirServers = list(env['ALLOWED_FHIR_SERVERS']).map((u) => parse('ALLOWED_FHIR_SERVERS', httpUrl, u));
+  const standaloneIss = env['SMART_STANDALONE_ISS'] !== undefined && env['SMART_STANDALONE_ISS'] !== '' ? parse('SMART_STANDALONE_ISS', httpUrl, env['SMART_STANDALONE_ISS']) : undefined;
   const logLevel = parse('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), env['LOG_LEVEL'] ?? 'info');
   const salt = env['PATIENT_HASH_SALT'];
   if (salt !== undefined && salt.length < 16) throw new ConfigError('PATIENT_HASH_SALT: use at least 16 characters');
@@ -185,15 +189,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
     jtiCacheSize: int('JTI_CACHE_SIZE', env['JTI_CACHE_SIZE'], 100_000, 1, 10_000_000),
     corsOrigins: cors,
     bodyLimitBytes: bytes(env['BODY_LIMIT'], 5 * 1024 * 1024),
-    allowedFhirServers: list(env['ALLOWED_FHIR_SERVERS']).map((u) => parse('ALLOWED_FHIR_SERVERS', httpUrl, u)),
+    allowedFhirServers,
     fhirDeadlineMs: int('FHIR_DEADLINE_MS', env['FHIR_DEADLINE_MS'], 3000, 100, 60_000),
     fhirMaxPages: int('FHIR_MAX_PAGES', env['FHIR_MAX_PAGES'], 10, 1, 1000),
     smartAppUrl,
     smartApp: {
+      allowedIss:
+        env['SMART_ALLOWED_ISS'] !== undefined
+          ? list(env['SMART_ALLOWED_ISS']).map((u) => parse('SMART_ALLOWED_ISS', httpUrl, u))
+          : [...allowedFhirServers, ...(standaloneIss !== undefined ? [standaloneIss] : [])],
       clientId: nonEmpty('SMART_CLIENT_ID', env['SMART_CLIENT_ID'] ?? 'npc-cds'),
       scope: nonEmpty('SMART_SCOPES', env['SMART_SCOPES'] ?? DEFAULT_SMART_SCOPES).split(/\s+/).filter((x) => x !== 'launch' && x !== 'launch/patient').join(' '),
       redirectUrl: parse('SMART_REDIRECT_URL', httpUrl, env['SMART_REDIRECT_URL'] ?? `${publicBaseUrl}/app/index.html`),
-      standaloneIss: env['SMART_STANDALONE_ISS'] !== undefined && env['SMART_STANDALONE_ISS'] !== '' ? parse('SMART_STANDALONE_ISS', httpUrl, env['SMART_STANDALONE_ISS']) : undefined,
+      standaloneIss,
       fhirDeadlineMs: int('SMART_FHIR_DEADLINE_MS', env['SMART_FHIR_DEADLINE_MS'], 15_000, 1000, 120_000),
       dir: path.resolve(baseDir, env['SMART_APP_DIR'] ?? DEFAULT_APP_DIR),
     },

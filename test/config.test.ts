@@ -39,7 +39,15 @@ describe('configuration from the environment', () => {
     expect(c.smartApp).toMatchObject({ clientId: 'npc-app', scope: 'patient/Observation.read patient/Observation.write', redirectUrl: 'https://apps.example/npc/', standaloneIss: 'https://fhir.example/r4', dir: path.join(dir, 'public-app') });
   });
 
+  test('the app may be launched against the allowed FHIR servers and the standalone one, unless SMART_ALLOWED_ISS says otherwise', () => {
+    const env = { ALLOWED_FHIR_SERVERS: 'https://ehr.example/fhir', SMART_STANDALONE_ISS: 'https://fhir.example/r4' };
+    expect(loadConfig(env, dir).smartApp.allowedIss).toEqual(['https://ehr.example/fhir', 'https://fhir.example/r4']);
+    expect(loadConfig({ ...env, SMART_ALLOWED_ISS: 'https://other.example/fhir' }, dir).smartApp.allowedIss).toEqual(['https://other.example/fhir']);
+    expect(loadConfig({}, dir).smartApp.allowedIss).toEqual([]);
+  });
+
   test.each([
+    ['SMART_ALLOWED_ISS', 'javascript:alert(1)'],
     ['SMART_CLIENT_ID', ' '],
     ['SMART_SCOPES', ''],
     ['SMART_REDIRECT_URL', 'not a url'],

@@ -13,6 +13,8 @@ export interface SmartAppConfig {
   readonly scope: string;
   readonly redirectUri: string;
   readonly standaloneIss?: string | undefined;
+  /** The FHIR servers the app may be launched against and read from. */
+  readonly allowedIss: readonly string[];
   readonly fhirDeadlineMs: number;
   readonly thresholds: ThresholdSets;
   readonly codes: CodeLists;
@@ -24,6 +26,7 @@ const shape = z.looseObject({
   scope: z.string().min(1),
   redirectUri: z.url(),
   standaloneIss: z.url().optional(),
+  allowedIss: z.array(z.url()),
   fhirDeadlineMs: z.number().int().positive(),
   // Validated by the server at start-up (src/config.ts); the app checks only that they are there.
   thresholds: z.looseObject({ tbf: z.looseObject({ id: z.string() }), ictos: z.looseObject({ id: z.string() }) }),

@@ -35,7 +35,7 @@ import {
   type IctosThresholdSet,
   type Problem,
 } from '../core';
-import { DEFAULT_CODE_LISTS, PROJECT_CODE_SYSTEM, SYSTEMS } from '../fhir/codes';
+import { DEFAULT_CODE_LISTS, PROJECT_CODE_SYSTEM, SYSTEMS, type CodeLists } from '../fhir/codes';
 import { TARGET_UNITS } from '../fhir/units';
 
 // ---------------------------------------------------------------------------------------------------
@@ -53,6 +53,8 @@ export interface CaptureContext {
   readonly today: string;
   /** The project CodeSystem URL; must be the one the service is configured with. Default PROJECT_CODE_SYSTEM. */
   readonly codeSystem?: string;
+  /** The project codes of the configuration (CODE_LISTS_FILE may rename them); default the project's own. */
+  readonly projectCodes?: CodeLists['project'];
   /** A UUID generator for the transaction's fullUrls (default crypto.randomUUID); for deterministic tests. */
   readonly newId?: () => string;
 }
@@ -622,6 +624,7 @@ function checkContext(ctx: CaptureContext, date: string): z.infer<typeof context
 }
 
 const PROJECT = DEFAULT_CODE_LISTS.project;
+const FEATURE_PROJECT_KEY: Readonly<Record<IctosFeature, ProjectKey>> = { skewness: 'skewnessZ', glcmVariance: 'glcmVarianceZ', glrlmLrhgle: 'glrlmLrhgleZ' };
 
 /** Displays of fhir/CodeSystem-npc-biomarkers.json (a test keeps them equal). */
 export const PROJECT_DISPLAYS: Readonly<Record<string, string>> = {
@@ -641,14 +644,21 @@ interface QuantitySpec {
   readonly code: string;
 }
 
+type ProjectKey = keyof CodeLists['project'];
+
+/** The configured code of a project concept, and its display (from the project CodeSystem). */
+function projectCode(key: ProjectKey, ctx: CaptureContext): { code: string; display: string } {
+  return { code: (ctx.projectCodes ?? PROJECT)[key], display: PROJECT_DISPLAYS[PROJECT[key]] ?? PROJECT[key] };
+}
+
 function observation(
-  code: string,
+  concept: { code: string; display: string },
   date: string,
   quantity: QuantitySpec,
   ctx: z.infer<typeof contextSchema>,
   extra: Partial<Pick<Observation, 'method' | 'note' | 'derivedFrom'>> = {},
 ): Observation {
-  const display = PROJECT_DISPLAYS[code] ?? code;
+  const { code, display } = concept;
   return {
     resourceType: 'Observation',
     status: 'final',
@@ -670,14 +680,14 @@ function observation(
 export function tbfObservation(capture: TbfCapture, ctx: CaptureContext): Observation {
   const c = checkContext(ctx, capture.date);
   const quantity = { value: capture.tbf, unit: TBF_UNIT_TEXT, code: TARGET_UNITS.tbf };
-  if (capture.source === 'entered') return observation(PROJECT.tumorBloodFlow, capture.date, quantity, c);
+  if (capture.source === 'entered') return observation(projectCode('tumorBloodFlow', ctx), capture.date, quantity, c);
   const s = capture.signals;
   const note =
     `Computed with Liu 2022 Eq. 2 (Insights into Imaging 13:114, doi 10.1186/s13244-022-01248-x): ${ASL_EQUATION}. ` +
     `Signals: SIcontrol = ${fmt(s.siControl)}, SIlabel = ${fmt(s.siLabel)}, SIPD = ${fmt(s.siPd)}. ` +
     `Constants: ${CONSTANTS_TEXT(capture.constants)} (λ and τ: ASL consensus values, not given by Liu 2022). ` +
     `Result ${fmt(capture.unroundedTbf)} ${TARGET_UNITS.tbf}, stored to 2 decimals.`;
-  return observation(PROJECT.tumorBloodFlow, capture.date, quantity, c, {
+  return observation(projectCode('tumorBloodFlow', ctx), capture.date, quantity, c, {
     method: { text: 'ASL tumor blood flow computed from the control, label and proton-density signal intensities (Liu 2022 Eq. 2)' },
     note: [{ text: note }],
   });
@@ -697,14 +707,11 @@ export function radiomicsTransaction(capture: RadiomicsCapture, ctx: CaptureCont
     request: { method: 'POST', url: 'Observation' },
   });
   const features = ICTOS_FEATURES.map((f) => {
-    const code = FEATURE_INPUT_ID[f];
-    return { code, entry: entry(observation(code, capture.date, score(capture.z[f]), c)) };
+    const concept = projectCode(FEATURE_PROJECT_KEY[f], ctx);
+    return { code: FEATURE_INPUT_ID[f], display: concept.display, entry: entry(observation(concept, capture.date, score(capture.z[f]), c)) };
   });
   const { ictos } = capture;
-  const derivedFrom: Reference[] = features.map(({ code, entry: e }) => ({
-    reference: e.fullUrl ?? '',
-    display: PROJECT_DISPLAYS[code] ?? code,
-  }));
+  const derivedFrom: Reference[] = features.map(({ display, entry: e }) => ({ reference: e.fullUrl ?? '', display }));
   const coefficients = Object.fromEntries(ICTOS_FEATURES.map((f) => [f, ictos.contributions[f].coefficient])) as Record<
     IctosFeature,
     number
@@ -717,7 +724,7 @@ export function radiomicsTransaction(capture: RadiomicsCapture, ctx: CaptureCont
     `${terms}. ICTOS = ${fmt(ictos.score)}: ${ictos.kind} (high when above ${fmt(ictos.cutoff)}, low at or below; ` +
     `threshold set ${ictos.thresholdSet} v${ictos.thresholdSetVersion}).`;
   const ictosEntry = entry(
-    observation(PROJECT.ictos, capture.date, score(ictos.score), c, {
+    observation(projectCode('ictos', ctx), capture.date, score(ictos.score), c, {
       method: {
         text:
           `ICTOS, Dong 2019 (BMC Medicine 17:190, doi 10.1186/s12916-019-1422-6): ${ictosFormula(coefficients)} ` +
@@ -733,5 +740,5 @@ export function radiomicsTransaction(capture: RadiomicsCapture, ctx: CaptureCont
 /** The primary tumor volume Observation (code `primary-tumor-volume`, UCUM mL). */
 export function volumeObservation(capture: VolumeCapture, ctx: CaptureContext): Observation {
   const c = checkContext(ctx, capture.date);
-  return observation(PROJECT.primaryTumorVolume, capture.date, { value: capture.volumeMl, unit: 'mL', code: TARGET_UNITS.volume }, c);
+  return observation(projectCode('primaryTumorVolume', ctx), capture.date, { value: capture.volumeMl, unit: 'mL', code: TARGET_UNITS.volume }, c);
 }

@@ -9,8 +9,11 @@ import {
   CITATIONS,
   DONG_COHORTS,
   DONG_LIMITATIONS,
-  DONG_SURVIVAL,
   FEATURE_INPUT_ID,
+  intervalText,
+  percentText,
+  pValueText,
+  recommendationEvidenceText,
   ICTOS_FEATURES,
   LIU_COHORT,
   LIU_LIMITATIONS,
@@ -27,9 +30,8 @@ import {
   type IctosFeature,
   type InputId,
   type PaperId,
-  type PValue,
-  type RecommendationKind,
   type RiskFactor,
+  type TbfRuleResult,
   type ThresholdSets,
 } from '../core';
 import type { CodeLists } from '../fhir/codes';
@@ -104,7 +106,7 @@ export interface PageModel {
   readonly banner: { readonly show: boolean; readonly name: string; readonly details: string };
   readonly origin: { readonly show: boolean; readonly text: string; readonly focus: Focus | '' };
   readonly population: {
-    readonly status: 'in-scope' | 'out-of-scope' | 'unconfirmed';
+    readonly status: 'in-scope' | 'out-of-scope' | 'unconfirmed' | 'conflict';
     readonly heading: string;
     readonly lines: readonly Line[];
     /** When false, no rule result is shown (outside the studied population, or no NPC diagnosis). */
@@ -156,10 +158,9 @@ export function formatNumber(x: number, maxDecimals = 4): string {
   return Number.isFinite(x) ? String(Number(x.toFixed(maxDecimals))) : String(x);
 }
 
-const pct = (x: number) => `${formatNumber(x * 100, 1)} %`;
-const pValue = (pv: PValue) => `p ${pv.comparator ?? '='} ${pv.value}`;
-const ci = (c: readonly [number, number]) => `${c[0]}\u2013${c[1]}`;
-const hr = (h: { value: number; ci: readonly [number, number]; p: PValue }) => `HR ${h.value} (95 % CI ${ci(h.ci)}), ${pValue(h.p)}`;
+const pct = percentText;
+const pValue = pValueText;
+const ci = intervalText;
 
 function citation(id: PaperId): CitationModel {
   const c: Citation = CITATIONS[id];
@@ -242,6 +243,12 @@ function population(input: PageInput): PageModel['population'] {
     out.push('The rules are not applied outside the studied population.', STUDIED);
     return { status: 'out-of-scope', heading: 'Outside the studied population', lines: lines(out), rulesApply: false };
   }
+  if (assessment.recommendation.kind === 'not-applicable' && assessment.recommendation.reason === 'staging-conflict') {
+    out.push('The recorded M category or stage group is contradictory, so whether the patient is in the studied population cannot be decided. No rule is applied until the staging is consistent.');
+    out.push(...pop.problems.map((p) => `${INPUT_LABELS[p.input as ExtractKey] ?? p.input}: ${PROBLEM_TEXT[p.reason]}.`));
+    out.push(STUDIED);
+    return { status: 'conflict', heading: 'Not decided: the staging is contradictory', lines: lines(out), rulesApply: false };
+  }
   out.push('Stage not recorded: the studies enrolled stage III\u2013IVA (AJCC 8th) / III\u2013IVB (AJCC 7th) only. Results below are shown with this caveat.');
   out.push(...pop.problems.map((p) => `${INPUT_LABELS[p.input as ExtractKey] ?? p.input}: ${PROBLEM_TEXT[p.reason]}.`));
   out.push(STUDIED);
@@ -315,7 +322,8 @@ function inputs(input: PageInput): PageModel['inputs'] {
 
 // ---- tumor blood flow --------------------------------------------------------------------------
 
-const EXCLUDED_STATUS = new Set(['entered-in-error', 'cancelled']);
+/** The statuses the extraction uses (clinical-spec.md section 4); others are not plotted either. */
+const PLOTTED_STATUS = new Set(['final', 'amended', 'corrected', 'preliminary']);
 
 /** Every TBF measurement of the record that can be placed on the chart, and the role the extraction gave it. */
 export function tbfPoints(record: PatientRecord, extraction: Extraction, codes: CodeLists): TbfPoint[] {
@@ -324,7 +332,7 @@ export function tbfPoints(record: PatientRecord, extraction: Extraction, codes: 
   const isTbf = (o: Observation) => (o.code.coding ?? []).some((c) => c.system === codes.projectSystem && c.code === codes.project.tumorBloodFlow);
   return record.observations.flatMap((o): TbfPoint[] => {
     const date = o.effectiveDateTime ?? o.effectiveInstant ?? o.effectivePeriod?.start;
-    if (!isTbf(o) || EXCLUDED_STATUS.has(o.status) || date === undefined) return [];
+    if (!isTbf(o) || !PLOTTED_STATUS.has(o.status) || date === undefined) return [];
     const converted = convertQuantity(o.valueQuantity, 'tbf');
     if (!converted.ok) return [];
     const reference = `Observation/${o.id ?? '(no id)'}`;
@@ -341,7 +349,7 @@ function tbfRules(assessment: Assessment): TbfRuleModel[] {
     const ev = TBF_EVIDENCE[rule];
     const c = ev.counts;
     const evidence =
-      `AUC ${ev.auc.value} (95 % CI ${ci(ev.auc.ci)}), sensitivity ${ev.sensitivity}, specificity ${ev.specificity}; ` +
+      `AUC ${ev.auc.value} (95% CI ${ci(ev.auc.ci)}), sensitivity ${ev.sensitivity}, specificity ${ev.specificity}; ` +
       `above the cutoff ${c.truePositive} of ${c.truePositive + c.falsePositive} had ${ev.favorableOutcome} (PPV ${pct(positivePredictiveValue(c))}); ` +
       `at or below, ${c.trueNegative} of ${c.trueNegative + c.falseNegative} had ${ev.unfavorableOutcome} (NPV ${pct(negativePredictiveValue(c))}). ${ev.source}.`;
     return {
@@ -358,16 +366,39 @@ function tbfRules(assessment: Assessment): TbfRuleModel[] {
   });
 }
 
-function tbfSummary(assessment: Assessment, rulesApply: boolean): string {
-  if (!rulesApply) return 'The tumor blood flow rules are not applied: the patient is outside the studied population.';
-  const decided = Object.values(assessment.tbf).filter((r) => r.kind !== 'insufficient-data');
-  if (decided.length === 0) return 'No tumor blood flow rule can be applied yet: a pre-treatment ASL-MRI measurement is needed.';
+type Direction = 'favorable' | 'unfavorable' | 'mixed' | 'none';
+
+/** The direction of a group of rules: the stronger rules speak first; the weak Post-TBF rule only when no other has a result. */
+function direction(results: readonly TbfRuleResult[]): Direction {
+  const decided = results.filter((r) => r.kind !== 'insufficient-data');
   const strong = decided.filter((r) => TBF_EVIDENCE[r.rule].strength !== 'weak');
   const pool = strong.length > 0 ? strong : decided;
-  const fav = pool.filter((r) => r.kind === 'favorable').length;
-  if (fav === pool.length) return 'Every applicable rule is on the favorable side (partial response at 40 Gy, no residual tumor).';
-  if (fav === 0) return 'Every applicable rule is on the unfavorable side (stable disease at 40 Gy, residual tumor).';
-  return 'The applicable rules disagree: see each rule below.';
+  if (pool.length === 0) return 'none';
+  if (pool.every((r) => r.kind === 'favorable')) return 'favorable';
+  return pool.every((r) => r.kind === 'unfavorable') ? 'unfavorable' : 'mixed';
+}
+
+const RESPONSE_TEXT: Readonly<Record<Direction, string>> = {
+  favorable: 'favors partial response at 40 Gy',
+  unfavorable: 'favors stable disease at 40 Gy',
+  mixed: 'mixed signals for response at 40 Gy',
+  none: 'response at 40 Gy not assessable',
+};
+const RESIDUAL_TEXT: Readonly<Record<Direction, string>> = {
+  favorable: 'favors no residual tumor after CRT',
+  unfavorable: 'favors residual tumor after CRT',
+  mixed: 'mixed signals for residual tumor',
+  none: 'residual tumor not assessable',
+};
+
+function tbfSummary(assessment: Assessment, rulesApply: boolean): string {
+  if (!rulesApply) return 'The tumor blood flow rules are not applied (see the population above).';
+  const t = assessment.tbf;
+  const response = direction([t['pre-tbf-response'], t['delta-tbf-response'], t['post-tbf-response']]);
+  const residual = direction([t['pre-tbf-residual'], t['delta-tbf-residual']]);
+  if (response === 'none' && residual === 'none') return 'No tumor blood flow rule can be applied yet: a pre-treatment ASL-MRI measurement is needed.';
+  const weakOnly = t['pre-tbf-response'].kind === 'insufficient-data' && t['delta-tbf-response'].kind === 'insufficient-data' && response !== 'none';
+  return `Tumor blood flow ${RESPONSE_TEXT[response]}${weakOnly ? ' (weak rule: Post-TBF alone)' : ''}; ${RESIDUAL_TEXT[residual]}.`;
 }
 
 function tbfSection(input: PageInput, rulesApply: boolean): PageModel['tbf'] {
@@ -399,11 +430,15 @@ function tbfSection(input: PageInput, rulesApply: boolean): PageModel['tbf'] {
       ...(t.rtEnd !== undefined ? { rtEnd: t.rtEnd } : {}),
       thresholds: thresholds.tbf,
     }),
-    groups: tbfGroups({
+    groups: tbfGroups(
+      !rulesApply
+        ? {}
+        : {
       ...(value(pre?.value) !== undefined ? { preTbf: value(pre?.value) as number } : {}),
       ...(value(post?.value) !== undefined ? { postTbf: value(post?.value) as number } : {}),
       ...(deltaValue !== undefined ? { deltaTbf: deltaValue } : {}),
-    }),
+          },
+    ),
     rules: rulesApply ? tbfRules(assessment) : [],
     summary: tbfSummary(assessment, rulesApply),
     lines: lines(out),
@@ -420,7 +455,7 @@ const FEATURE_LABEL: Readonly<Record<IctosFeature, string>> = {
   glrlmLrhgle: 'GLRLM LRHGLE',
 };
 
-function ictosSection(input: PageInput): PageModel['ictos'] {
+function ictosSection(input: PageInput, rulesApply: boolean): PageModel['ictos'] {
   const { ictos } = input.assessment;
   const set = input.thresholds.ictos;
   const terms = ICTOS_FEATURES.map((f, i) => {
@@ -430,6 +465,9 @@ function ictosSection(input: PageInput): PageModel['ictos'] {
   const formula =
     `ICTOS = ${terms.join(' ')}, on z-scored features of the primary tumor on pre-treatment contrast-enhanced T1-weighted MRI; ` +
     `high when > ${formatNumber(set.cutoff)}, low when \u2264 ${formatNumber(set.cutoff)} (threshold set ${set.id}).`;
+  if (!rulesApply) {
+    return { available: false, result: 'ICTOS is not applied (see the population above).', formula, features: [], hasFeatures: false, total: '' };
+  }
   if (ictos.kind === 'insufficient-data') {
     return {
       available: false,
@@ -463,7 +501,7 @@ function ictosSection(input: PageInput): PageModel['ictos'] {
 
 const STATE_TEXT: Readonly<Record<FactorState, string>> = { present: 'present', absent: 'absent', unknown: 'unknown' };
 
-function riskSection(input: PageInput): PageModel['risk'] {
+function riskSection(input: PageInput, rulesApply: boolean): PageModel['risk'] {
   const { risk } = input.assessment;
   const { extraction } = input;
   const rf = input.thresholds.ictos.riskFactors;
@@ -483,33 +521,11 @@ function riskSection(input: PageInput): PageModel['risk'] {
         : `${INPUT_LABELS[key[f]]} ${String(valueWithComparator(e))}${e.unit !== undefined && e.unit !== '' ? ` ${e.unit}` : ''} (${e.provenance.reference}, ${e.provenance.effective})`;
     return { label: labels[f], state: state(f), stateText: STATE_TEXT[state(f)], basis };
   });
-  const rule = `Clinical risk among low-ICTOS patients (Dong 2019): high when more than ${formatNumber(rf.highRiskMoreThan)} of the four factors are present; unknown factors are never counted as absent (staging by AJCC 7th edition in the study).`;
+  const rule0 = `Clinical risk among low-ICTOS patients (Dong 2019): high when more than ${formatNumber(rf.highRiskMoreThan)} of the four factors are present; unknown factors are never counted as absent (staging by AJCC 7th edition in the study).`;
+  const rule = rule0;
+  if (!rulesApply) return { factors: [], rule, result: 'The clinical risk is not assessed (see the population above).' };
   const result = { high: 'High risk', low: 'Low risk', indeterminate: 'Indeterminate: the unknown factors could change the result' }[risk.kind];
   return { factors, rule, result: `${result} (${risk.present.length} present, ${risk.absent.length} absent, ${risk.unknown.length} unknown).` };
-}
-
-function recommendationEvidence(kind: RecommendationKind): string[] {
-  const s = DONG_SURVIVAL;
-  const byKind: Record<RecommendationKind, string[]> = {
-    'ict-ccrt': [
-      `Validation cohort, high ICTOS (n = ${s.validationHighIctos.n}): 5-year failure-free survival ${s.validationHighIctos.ffs5y.ictCcrt} % with ICT + CCRT vs ${s.validationHighIctos.ffs5y.ccrtAlone} % with CCRT alone; ${hr(s.validationHighIctos.hr)}.`,
-      `Absolute benefit ${s.validationHighIctos.absoluteBenefit.y3} % at 3 years and ${s.validationHighIctos.absoluteBenefit.y5} % at 5 years.`,
-    ],
-    'ccrt-alone': [
-      `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): induction chemotherapy gave no significant failure-free survival benefit, ${hr(s.validationLowIctos.hr)}.`,
-      `Low ICTOS and low risk: 5-year failure-free survival ${s.lowIctosLowRisk.ffs5y} %.`,
-      'The authors state that this tier still needs validation in larger populations.',
-    ],
-    'clinical-trial': [
-      `Low ICTOS and high risk: 5-year failure-free survival ${s.lowIctosHighRisk.ffs5y} %; induction chemotherapy ${hr(s.lowIctosHighRisk.ictHr)}.`,
-      'The authors state that this tier still needs validation in larger populations.',
-    ],
-  };
-  return [
-    ...byKind[kind],
-    `Training cohort n = ${DONG_COHORTS.training.n} (${DONG_COHORTS.training.design}); treatment interaction ${pValue(DONG_COHORTS.training.interactionP)} (training), ${pValue(DONG_COHORTS.validation.interactionP)} (validation, ${DONG_COHORTS.validation.design}).`,
-    `Induction regimen of the trial: ${DONG_COHORTS.inductionRegimen}.`,
-  ];
 }
 
 function recommendationSection(input: PageInput, rulesApply: boolean): PageModel['recommendation'] {
@@ -550,7 +566,7 @@ function recommendationSection(input: PageInput, rulesApply: boolean): PageModel
         kind: rec.kind,
         heading: ev.label,
         text: `${ev.label}. Evidence: ${ev.source}.${ev.validated ? '' : ' Not yet validated in larger populations, in the authors\u2019 words.'} An option with its evidence, not a directive.`,
-        evidence: lines(recommendationEvidence(rec.kind)),
+        evidence: lines(recommendationEvidenceText(rec.kind)),
       };
     }
   }
@@ -565,8 +581,8 @@ export function pageModel(input: PageInput): PageModel {
     population: pop,
     inputs: inputs(input),
     tbf: tbfSection(input, pop.rulesApply),
-    ictos: ictosSection(input),
-    risk: riskSection(input),
+    ictos: ictosSection(input, pop.rulesApply),
+    risk: riskSection(input, pop.rulesApply),
     recommendation: recommendationSection(input, pop.rulesApply),
   };
 }

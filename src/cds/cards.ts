@@ -21,12 +21,15 @@ import {
   negativePredictiveValue,
   positivePredictiveValue,
   tumorAtrophyRate,
+  hazardRatioText,
+  intervalText,
+  percentText,
+  pValueText,
+  recommendationEvidenceText,
   type Assessment,
-  type HazardRatio,
   type IctosFeature,
   type InputId,
   type OrderCheckResult,
-  type PValue,
   type RecommendationKind,
   type RiskFactor,
   type TbfRuleId,
@@ -70,10 +73,10 @@ export interface BuiltCard {
 
 // ---- formatting of the evidence registry ------------------------------------------------------------
 
-const p = (pv: PValue) => `p ${pv.comparator ?? '='} ${pv.value}`;
-const ci = (c: readonly [number, number] | readonly number[]) => `${c[0]}\u2013${c[1]}`;
-const hr = (h: HazardRatio | { value: number; ci: readonly number[]; p: PValue }) => `HR ${h.value} (95% CI ${ci(h.ci)}), ${p(h.p)}`;
-const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+const p = pValueText;
+const ci = intervalText;
+const hr = hazardRatioText;
+const pct = percentText;
 
 const FEATURE_LABEL: Readonly<Record<IctosFeature, string>> = {
   skewness: 'skewness',
@@ -207,27 +210,7 @@ const R7_LINE = trusted(
 );
 
 function recommendationEvidence(kind: RecommendationKind): Md[] {
-  const s = DONG_SURVIVAL;
-  const common = trusted(
-    `Training cohort n = ${DONG_COHORTS.training.n} (${DONG_COHORTS.training.design}); treatment interaction ${p(DONG_COHORTS.training.interactionP)} (training), ${p(DONG_COHORTS.validation.interactionP)} (validation, ${DONG_COHORTS.validation.design}, median follow-up ${DONG_COHORTS.validation.medianFollowUpMonths} months).`,
-  );
-  const byKind: Record<RecommendationKind, string[]> = {
-    'ict-ccrt': [
-      `Validation cohort, high ICTOS (n = ${s.validationHighIctos.n}): 5-year failure-free survival ${s.validationHighIctos.ffs5y.ictCcrt}% with ICT + CCRT vs ${s.validationHighIctos.ffs5y.ccrtAlone}% with CCRT alone; ${hr(s.validationHighIctos.hr)}.`,
-      `Absolute benefit ${s.validationHighIctos.absoluteBenefit.y3}% at 3 years and ${s.validationHighIctos.absoluteBenefit.y5}% at 5 years.`,
-    ],
-    'ccrt-alone': [
-      `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): induction chemotherapy gave no significant failure-free survival benefit, ${hr(s.validationLowIctos.hr)}.`,
-      `Low ICTOS and low risk: 5-year failure-free survival ${s.lowIctosLowRisk.ffs5y}%; induction chemotherapy ${hr(s.lowIctosLowRisk.ictHr)}.`,
-      'The authors state that this tier still needs validation in larger populations.',
-    ],
-    'clinical-trial': [
-      `Low ICTOS and high risk: 5-year failure-free survival ${s.lowIctosHighRisk.ffs5y}%; induction chemotherapy ${hr(s.lowIctosHighRisk.ictHr)}; high vs low risk ${hr(s.riskHr)}.`,
-      `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): ${hr(s.validationLowIctos.hr)} for induction chemotherapy.`,
-      'The authors state that this tier still needs validation in larger populations.',
-    ],
-  };
-  return [...byKind[kind].map((x) => trusted(x)), common, trusted(`Induction regimen of the trial: ${DONG_COHORTS.inductionRegimen}.`)];
+  return recommendationEvidenceText(kind).map((x) => trusted(x));
 }
 
 const dongLimitations = () => DONG_LIMITATIONS.map((l) => trusted(l));

@@ -11,3 +11,4 @@ export * from './recommendation';
 export * from './equations';
 export * from './assess';
 export * from './order-check';
+export * from './evidence-text';

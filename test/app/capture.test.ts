@@ -21,7 +21,7 @@ import {
   volumeObservation,
 } from '../../src/app/capture';
 import { ASL_DEFAULTS, aslTumorBloodFlow, assessPatient, DONG_2019, evaluateIctos } from '../../src/core';
-import { PROJECT_CODE_SYSTEM, SYSTEMS } from '../../src/fhir/codes';
+import { DEFAULT_CODE_LISTS, PROJECT_CODE_SYSTEM, SYSTEMS } from '../../src/fhir/codes';
 import { extractInputs } from '../../src/fhir/extract';
 import { TARGET_UNITS } from '../../src/fhir/units';
 import { PATIENT_ID, record } from '../support/fhir-builders';
@@ -411,6 +411,13 @@ describe('the Observations written', () => {
     volumeObservation(volume, ctx),
   ];
   const concepts = new Map((codeSystem.concept ?? []).map((c) => [c.code, c]));
+
+  test('a site that renames the project codes (CODE_LISTS_FILE) gets its own codes written, with the project displays', () => {
+    const projectCodes = { ...DEFAULT_CODE_LISTS.project, tumorBloodFlow: 'site-tbf', skewnessZ: 'site-skew-z', ictos: 'site-ictos', primaryTumorVolume: 'site-volume' };
+    const codes = all({ ...CTX, projectCodes }).map((o) => o.code.coding?.[0]?.code);
+    expect(codes).toEqual(['site-tbf', 'site-skew-z', 'glcm-variance-z', 'glrlm-lrhgle-z', 'site-ictos', 'site-volume']);
+    expect(all({ ...CTX, projectCodes })[0]?.code.text).toBe('Tumor blood flow (ASL)');
+  });
   const ucumOf = (code: string) => concepts.get(code)?.property?.find((p) => p.code === 'ucum-unit')?.valueCoding?.code;
 
   test('are final imaging Observations of the patient, coded in the project CodeSystem with its display, dated by the form', () => {

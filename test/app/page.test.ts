@@ -12,7 +12,8 @@ import { assessPatient, DEFAULT_THRESHOLDS } from '../../src/core';
 import { DEFAULT_CODE_LISTS } from '../../src/fhir/codes';
 import { extractInputs } from '../../src/fhir/extract';
 import { captureModel, canCreateObservations } from '../../src/app/capture-view';
-import { formatNumber, pageModel, type PageInput } from '../../src/app/view-model';
+import { formatNumber, pageModel, type PageInput, type PageModel } from '../../src/app/view-model';
+import { staging } from '../support/fhir-builders';
 import { loadBundle, recordFromBundle, scenarios, type Scenario } from '../support/scenarios';
 
 const TEMPLATES = path.resolve(__dirname, '../../templates/app');
@@ -69,8 +70,12 @@ describe.each(scenarios.map((s) => [s.file, s] as const))('%s', (_file, s) => {
     }
   });
 
-  test('each risk factor state is the one the manifest expects', () => {
+  test('each risk factor state is the one the manifest expects, inside the studied population', () => {
     const factors = s.expected['riskFactors'] as Record<string, { state: string }> | undefined;
+    if (!model.population.rulesApply) {
+      expect(model.risk.factors).toEqual([]);
+      return;
+    }
     if (factors === undefined) return;
     const byLabel = (prefix: string) => model.risk.factors.find((f) => f.label.startsWith(prefix))?.state;
     expect({ t4: byLabel('T4'), n: byLabel('N2'), volume: byLabel('Primary tumor volume'), ebv: byLabel('Plasma EBV DNA') }).toEqual({
@@ -112,6 +117,46 @@ describe('the page as a whole', () => {
     const origin = pageModel(input(s, { appContext })).origin;
     expect(origin.focus).toBe(focus);
     expect(origin.show).toBe(focus !== '');
+  });
+});
+
+describe('where the service gives no rule result, neither does the app', () => {
+  const fig4 = scenarios.find((x) => x.file === 'tbf-liu-fig4-patient.bundle.json') as Scenario;
+  const withRecord = (s: Scenario, change: (r: PageInput['record']) => PageInput['record']): PageModel => {
+    const base = input(s);
+    const record = change(base.record);
+    const extraction = extractInputs(record, s.now);
+    return pageModel({ ...base, record, extraction, assessment: assessPatient(extraction.inputs) });
+  };
+
+  test('a contradictory M category on the same date: no rule, no ICTOS, no risk, and the page says the staging conflicts', () => {
+    const model = withRecord(fig4, (r) => {
+      const m = r.observations.find((o) => (o.code.coding ?? []).some((c) => c.code === DEFAULT_CODE_LISTS.mCategory[0]?.code)) as Observation;
+      return { ...r, observations: [...r.observations, staging('M', 'M1', m.effectiveDateTime ?? '', { id: 'f4-m1', subject: { reference: 'Patient/f4-patient' } })] };
+    });
+    expect(model.population).toMatchObject({ status: 'conflict', rulesApply: false });
+    expect(model.tbf.rules).toEqual([]);
+    expect(model.ictos.available).toBe(false);
+    expect(model.risk.factors).toEqual([]);
+    expect(model.recommendation.kind).toBe('not-applicable');
+    expect(page(model)).not.toMatch(/favorable:|nearer the/);
+  });
+
+  test.each(['out-of-scope-distant-metastasis', 'no-npc-condition'])('%s: no ICTOS class, no risk result and no group comparison is shown', (file) => {
+    const model = pageModel(input(scenarios.find((x) => x.file === `${file}.bundle.json`) as Scenario));
+    expect(model.ictos).toMatchObject({ available: false, hasFeatures: false });
+    expect(model.risk.factors).toEqual([]);
+    expect(page(model)).not.toMatch(/high ICTOS|low ICTOS|High risk|Low risk|nearer the/);
+  });
+
+  test('with only a Post-TBF, the summary speaks of response through the weak rule and calls residual tumor not assessable', () => {
+    const model = withRecord(fig4, (r) => ({ ...r, observations: r.observations.filter((o) => o.id !== 'f4-tbf-pre') }));
+    expect(model.tbf.summary).toBe('Tumor blood flow favors partial response at 40 Gy (weak rule: Post-TBF alone); residual tumor not assessable.');
+  });
+
+  test('TBF Observations with a status the extraction ignores are not plotted', () => {
+    const model = withRecord(fig4, (r) => ({ ...r, observations: r.observations.map((o) => (o.id === 'f4-tbf-post' ? { ...o, status: 'registered' as const } : o)) }));
+    expect(model.tbf.timeline.points.map((p) => p.reference)).toEqual(['Observation/f4-tbf-pre']);
   });
 });
 

@@ -14,14 +14,14 @@ const dir = mkdtempSync(path.join(tmpdir(), 'npc-cds-app-routes-'));
 writeFileSync(path.join(dir, 'launch.html'), '<!doctype html><title>launch</title>');
 writeFileSync(path.join(dir, 'main.js'), 'console.log(1)');
 const base = testConfig();
-const smartApp = { ...base.smartApp, clientId: 'npc-test', redirectUrl: 'https://cds.example/app/index.html', standaloneIss: 'https://fhir.example/r4', dir };
+const smartApp = { ...base.smartApp, clientId: 'npc-test', redirectUrl: 'https://cds.example/app/index.html', standaloneIss: 'https://fhir.example/r4', allowedIss: ['https://fhir.example/r4'], dir };
 
 describe('the SMART app under /app/', () => {
   test('/app/config.json gives the app its registration and the service\u2019s own thresholds and code lists, and the app accepts it', async () => {
     const { app, close } = await testApp({ config: { smartApp } });
     const res = await request(app).get('/app/config.json').expect(200);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.body).toMatchObject({ clientId: 'npc-test', redirectUri: 'https://cds.example/app/index.html', standaloneIss: 'https://fhir.example/r4', fhirDeadlineMs: 15_000 });
+    expect(res.body).toMatchObject({ clientId: 'npc-test', redirectUri: 'https://cds.example/app/index.html', standaloneIss: 'https://fhir.example/r4', allowedIss: ['https://fhir.example/r4'], fhirDeadlineMs: 15_000 });
     expect(res.body.thresholds).toEqual(JSON.parse(JSON.stringify(DEFAULT_THRESHOLDS)));
     expect(res.body.codes.projectSystem).toBe('https://npc-cds.org/fhir/CodeSystem/npc-biomarkers');
     expect(parseSmartAppConfig(res.body).ok).toBe(true);

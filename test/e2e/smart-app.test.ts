@@ -65,7 +65,7 @@ beforeAll(async () => {
   const config = testConfig({
     publicBaseUrl: appOrigin,
     smartAppUrl: `${appOrigin}/app/launch.html`,
-    smartApp: { ...base.smartApp, clientId: CLIENT_ID, redirectUrl: `${appOrigin}/app/index.html`, standaloneIss: launcher.issuer, dir: appDir },
+    smartApp: { ...base.smartApp, clientId: CLIENT_ID, redirectUrl: `${appOrigin}/app/index.html`, standaloneIss: launcher.issuer, allowedIss: [launcher.issuer], dir: appDir },
   });
   store = await openSqliteStore(':memory:');
   const now = new Date(scenario('complete-pre-treatment-high-ictos').now);
@@ -149,6 +149,18 @@ describe('launch', () => {
     });
   });
 
+  test('a launch against a FHIR server that is not allowed stops before anything is sent to it', async () => {
+    await inFreshPage(browser, 'foreign-iss', async (page) => {
+      const contacted: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().startsWith('https://fhir.attacker.example')) contacted.push(r.url());
+      });
+      await page.goto(`${LAUNCH_URL()}?iss=${encodeURIComponent('https://fhir.attacker.example/r4')}&launch=abc`);
+      await see(page, '.state-error', 'This FHIR server is not allowed');
+      expect(contacted).toEqual([]);
+    });
+  });
+
   test('the main page opened without a launch says so instead of showing data', async () => {
     await inFreshPage(browser, 'no-launch', async (page) => {
       await page.goto(`${appOrigin}/app/index.html`);
@@ -167,7 +179,7 @@ describe('what the app shows, per fixture patient', () => {
       expect(await text(page, '#population')).toContain('In the studied population');
       expect(await text(page, '#population')).toContain('Stage III (recorded)');
       expect(await text(page, '#recommendation')).toContain('Induction chemotherapy followed by concurrent chemoradiotherapy (ICT + CCRT)');
-      expect(await text(page, '#recommendation')).toContain('HR 0.17 (95 % CI 0.06\u20130.51)');
+      expect(await text(page, '#recommendation')).toContain('HR 0.17 (95% CI 0.06\u20130.51)');
       expect(await text(page, '.ictos-result')).toContain('ICTOS 0.3298 from the recorded ICTOS Observation: high ICTOS');
       const preTbf = page.locator('table.inputs tr', { hasText: 'Pre-TBF' });
       expect((await preTbf.innerText()).replace(/\s+/g, ' ')).toMatch(/150\.2 mL\/\(100\.g\)\/min 2026-02-16T10:00:00Z final Observation\/hi-tbf assumed pre-treatment: no treatment recorded/);
@@ -187,7 +199,8 @@ describe('what the app shows, per fixture patient', () => {
       expect(svgText).toMatch(/40 Gy/);
       expect(svgText).toMatch(/[Tt]reatment start/);
       for (const rule of ['pre-tbf-response', 'pre-tbf-residual', 'delta-tbf-response', 'delta-tbf-residual']) {
-        expect(await text(page, `tr[data-rule="${rule}"]`)).toContain('favorable:');
+        expect(await classOf(page, `tr[data-rule="${rule}"]`)).toBe('outcome-favorable');
+        expect(await text(page, `tr[data-rule="${rule}"] td:nth-of-type(3)`)).toMatch(/^favorable: /);
       }
       expect(await text(page, 'tr[data-rule="delta-tbf-response"]')).toContain('62.94');
       expect(await text(page, '#response')).toContain('nearer the PR group mean');
@@ -215,6 +228,8 @@ describe('what the app shows, per fixture patient', () => {
       expect(await text(page, '#population')).toContain('Distant metastasis is recorded');
       expect(await text(page, '#recommendation')).toContain('No recommendation is made');
       expect(await page.locator('table.rules').count()).toBe(0);
+      expect(await page.locator('table.risk').count()).toBe(0);
+      expect(await text(page, '.ictos-result')).toBe('ICTOS is not applied (see the population above).');
     });
   });
 

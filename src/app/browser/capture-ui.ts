@@ -6,6 +6,7 @@
 import type { Bundle, BundleEntry, Observation } from 'fhir/r4';
 import type Client from 'fhirclient/lib/Client';
 import type { IctosThresholdSet } from '../../core';
+import type { CodeLists } from '../../fhir/codes';
 import {
   radiomicsTransaction,
   tbfObservation,
@@ -27,6 +28,7 @@ export interface CaptureSession {
   readonly encounterId?: string;
   readonly performer?: string;
   readonly codeSystem: string;
+  readonly projectCodes: CodeLists['project'];
   /** The configured ICTOS threshold set, so a captured score is computed as the service would. */
   readonly ictosThresholds: IctosThresholdSet;
   readonly grantedScope: string;
@@ -152,6 +154,7 @@ export function mountCapture(session: CaptureSession): void {
     ...(session.performer !== undefined ? { performer: session.performer } : {}),
     today: localToday(),
     codeSystem: session.codeSystem,
+    projectCodes: session.projectCodes,
   });
 
   for (const form of Array.from(container.querySelectorAll<HTMLFormElement>('form.capture'))) {

@@ -5,6 +5,7 @@
  * required) through fhirclient, which then redirects to the authorization server.
  */
 import FHIR from 'fhirclient/lib/entry/browser';
+import { allowedFhirServer } from '../../fhir/loader';
 import { fetchAppConfig, showState } from './shared';
 
 async function launch(): Promise<void> {
@@ -12,6 +13,16 @@ async function launch(): Promise<void> {
   const params = new URLSearchParams(window.location.search);
   const iss = params.get('iss') ?? undefined;
   const launchId = params.get('launch') ?? undefined;
+  const target = launchId !== undefined && iss !== undefined ? iss : (iss ?? config.standaloneIss);
+  if (target !== undefined && allowedFhirServer(target, config.allowedIss) === undefined) {
+    showState({
+      kind: 'error',
+      heading: 'This FHIR server is not allowed',
+      message: 'The app was asked to connect to a FHIR server that is not in its list of allowed servers (SMART_ALLOWED_ISS). Nothing was sent to it.',
+      details: [target.slice(0, 200)],
+    });
+    return;
+  }
   const common = { clientId: config.clientId, redirectUri: config.redirectUri, pkceMode: 'required' as const };
   if (launchId !== undefined && iss !== undefined) {
     await FHIR.oauth2.authorize({ ...common, iss, launch: launchId, scope: `launch ${config.scope}` });

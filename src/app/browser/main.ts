@@ -38,6 +38,7 @@ interface Session {
   readonly needPatientBanner: boolean;
   readonly appContext?: string | undefined;
   focusApplied: boolean;
+  generation: number;
 }
 
 function tokenField(client: Client, name: string): unknown {
@@ -58,6 +59,7 @@ async function refresh(session: Session): Promise<boolean> {
   const { client, config, patientId } = session;
   const serverUrl = client.state.serverUrl;
   const accessToken = client.state.tokenResponse?.access_token;
+  const generation = ++session.generation;
   try {
     const loaded = await loadPatientRecord(
       {
@@ -65,11 +67,13 @@ async function refresh(session: Session): Promise<boolean> {
         fhirServer: serverUrl,
         ...(accessToken !== undefined ? { fhirAuthorization: { access_token: accessToken, token_type: 'Bearer' } } : {}),
       },
-      { allowedFhirServers: [serverUrl], deadlineMs: config.fhirDeadlineMs, codes: config.codes },
+      { allowedFhirServers: config.allowedIss, deadlineMs: config.fhirDeadlineMs, codes: config.codes },
     );
     const now = new Date().toISOString();
     const extraction = extractInputs(loaded.record, now, { codes: config.codes, thresholds: config.thresholds });
     const assessment = assessPatient(extraction.inputs, config.thresholds, config.normalization);
+    // Two saves close together each refresh; only the latest refresh may draw the page.
+    if (generation !== session.generation) return true;
     const model = pageModel({
       record: loaded.record,
       extraction,
@@ -98,7 +102,7 @@ async function refresh(session: Session): Promise<boolean> {
         details: error.failures.map((k) => `${k.key}: ${UNOBTAINABLE_TEXT[k.reason] ?? k.reason}${k.status !== undefined ? ` (HTTP ${k.status})` : ''}`),
       });
     } else if (error instanceof FhirServerNotAllowedError) {
-      showState({ kind: 'error', heading: 'The FHIR server is not usable', message: 'The EHR’s FHIR server must use https.', details: [] });
+      showState({ kind: 'error', heading: 'This FHIR server is not allowed', message: 'The EHR’s FHIR server is not in the app’s list of allowed servers (SMART_ALLOWED_ISS), or does not use https. Nothing was read.', details: [] });
     } else {
       showState({ kind: 'error', heading: 'Something went wrong', message: error instanceof Error ? error.message : String(error), details: [] });
     }
@@ -122,6 +126,7 @@ async function start(): Promise<void> {
     needPatientBanner: needBanner !== false,
     appContext: appContextOf(client),
     focusApplied: false,
+    generation: 0,
   };
   const loaded = await refresh(session);
   const performer = performerFromFhirUser(client.getFhirUser() ?? undefined);
@@ -132,6 +137,7 @@ async function start(): Promise<void> {
     ...(encounterId !== null ? { encounterId } : {}),
     ...(performer !== undefined ? { performer } : {}),
     codeSystem: config.codes.projectSystem,
+    projectCodes: config.codes.project,
     ictosThresholds: config.thresholds.ictos,
     grantedScope: client.state.tokenResponse?.scope ?? '',
     refresh: () => refresh(session),

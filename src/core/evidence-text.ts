@@ -1,0 +1,47 @@
+/**
+ * The evidence of the registry (./evidence) as plain sentences, one wording for the cards (which
+ * escape them into Markdown) and the SMART app (which escapes them into HTML). Sources: Dong 2019
+ * Results and Discussion (doi 10.1186/s12916-019-1422-6).
+ */
+import { DONG_COHORTS, DONG_SURVIVAL, type PValue } from './evidence';
+import type { RecommendationKind } from './recommendation';
+
+/** "p < 0.001", "p = 0.31". */
+export const pValueText = (pv: PValue): string => `p ${pv.comparator ?? '='} ${pv.value}`;
+
+/** "0.06–0.51". */
+export const intervalText = (c: readonly number[]): string => `${c[0]}\u2013${c[1]}`;
+
+/** "HR 0.17 (95% CI 0.06–0.51), p < 0.001". */
+export const hazardRatioText = (h: { readonly value: number; readonly ci: readonly number[]; readonly p: PValue }): string =>
+  `HR ${h.value} (95% CI ${intervalText(h.ci)}), ${pValueText(h.p)}`;
+
+/** A proportion as a percentage with one decimal: 0.8378 → "83.8%". */
+export const percentText = (x: number): string => `${Math.round(x * 1000) / 10}%`;
+
+/** The evidence shown with each recommendation tier (clinical-spec.md R7), with the cohorts and the trial's regimen. */
+export function recommendationEvidenceText(kind: RecommendationKind): string[] {
+  const s = DONG_SURVIVAL;
+  const hr = hazardRatioText;
+  const byKind: Record<RecommendationKind, string[]> = {
+    'ict-ccrt': [
+      `Validation cohort, high ICTOS (n = ${s.validationHighIctos.n}): 5-year failure-free survival ${s.validationHighIctos.ffs5y.ictCcrt}% with ICT + CCRT vs ${s.validationHighIctos.ffs5y.ccrtAlone}% with CCRT alone; ${hr(s.validationHighIctos.hr)}.`,
+      `Absolute benefit ${s.validationHighIctos.absoluteBenefit.y3}% at 3 years and ${s.validationHighIctos.absoluteBenefit.y5}% at 5 years.`,
+    ],
+    'ccrt-alone': [
+      `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): induction chemotherapy gave no significant failure-free survival benefit, ${hr(s.validationLowIctos.hr)}.`,
+      `Low ICTOS and low risk: 5-year failure-free survival ${s.lowIctosLowRisk.ffs5y}%; induction chemotherapy ${hr(s.lowIctosLowRisk.ictHr)}.`,
+      'The authors state that this tier still needs validation in larger populations.',
+    ],
+    'clinical-trial': [
+      `Low ICTOS and high risk: 5-year failure-free survival ${s.lowIctosHighRisk.ffs5y}%; induction chemotherapy ${hr(s.lowIctosHighRisk.ictHr)}; high vs low risk ${hr(s.riskHr)}.`,
+      `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): ${hr(s.validationLowIctos.hr)} for induction chemotherapy.`,
+      'The authors state that this tier still needs validation in larger populations.',
+    ],
+  };
+  return [
+    ...byKind[kind],
+    `Training cohort n = ${DONG_COHORTS.training.n} (${DONG_COHORTS.training.design}); treatment interaction ${pValueText(DONG_COHORTS.training.interactionP)} (training), ${pValueText(DONG_COHORTS.validation.interactionP)} (validation, ${DONG_COHORTS.validation.design}, median follow-up ${DONG_COHORTS.validation.medianFollowUpMonths} months).`,
+    `Induction regimen of the trial: ${DONG_COHORTS.inductionRegimen}.`,
+  ];
+}
