@@ -14,6 +14,9 @@ import {
   percentText,
   pValueText,
   recommendationEvidenceText,
+  RESIDUAL_DIRECTION_TEXT,
+  RESPONSE_DIRECTION_TEXT,
+  tbfOutlook,
   ICTOS_FEATURES,
   LIU_COHORT,
   LIU_LIMITATIONS,
@@ -31,7 +34,6 @@ import {
   type InputId,
   type PaperId,
   type RiskFactor,
-  type TbfRuleResult,
   type ThresholdSets,
 } from '../core';
 import type { CodeLists } from '../fhir/codes';
@@ -366,39 +368,11 @@ function tbfRules(assessment: Assessment): TbfRuleModel[] {
   });
 }
 
-type Direction = 'favorable' | 'unfavorable' | 'mixed' | 'none';
-
-/** The direction of a group of rules: the stronger rules speak first; the weak Post-TBF rule only when no other has a result. */
-function direction(results: readonly TbfRuleResult[]): Direction {
-  const decided = results.filter((r) => r.kind !== 'insufficient-data');
-  const strong = decided.filter((r) => TBF_EVIDENCE[r.rule].strength !== 'weak');
-  const pool = strong.length > 0 ? strong : decided;
-  if (pool.length === 0) return 'none';
-  if (pool.every((r) => r.kind === 'favorable')) return 'favorable';
-  return pool.every((r) => r.kind === 'unfavorable') ? 'unfavorable' : 'mixed';
-}
-
-const RESPONSE_TEXT: Readonly<Record<Direction, string>> = {
-  favorable: 'favors partial response at 40 Gy',
-  unfavorable: 'favors stable disease at 40 Gy',
-  mixed: 'mixed signals for response at 40 Gy',
-  none: 'response at 40 Gy not assessable',
-};
-const RESIDUAL_TEXT: Readonly<Record<Direction, string>> = {
-  favorable: 'favors no residual tumor after CRT',
-  unfavorable: 'favors residual tumor after CRT',
-  mixed: 'mixed signals for residual tumor',
-  none: 'residual tumor not assessable',
-};
-
 function tbfSummary(assessment: Assessment, rulesApply: boolean): string {
   if (!rulesApply) return 'The tumor blood flow rules are not applied (see the population above).';
-  const t = assessment.tbf;
-  const response = direction([t['pre-tbf-response'], t['delta-tbf-response'], t['post-tbf-response']]);
-  const residual = direction([t['pre-tbf-residual'], t['delta-tbf-residual']]);
+  const { response, residual, weakOnly } = tbfOutlook(assessment.tbf);
   if (response === 'none' && residual === 'none') return 'No tumor blood flow rule can be applied yet: a pre-treatment ASL-MRI measurement is needed.';
-  const weakOnly = t['pre-tbf-response'].kind === 'insufficient-data' && t['delta-tbf-response'].kind === 'insufficient-data' && response !== 'none';
-  return `Tumor blood flow ${RESPONSE_TEXT[response]}${weakOnly ? ' (weak rule: Post-TBF alone)' : ''}; ${RESIDUAL_TEXT[residual]}.`;
+  return `Tumor blood flow ${RESPONSE_DIRECTION_TEXT[response]}${weakOnly ? ' (weak rule: Post-TBF alone)' : ''}; ${RESIDUAL_DIRECTION_TEXT[residual]}.`;
 }
 
 function tbfSection(input: PageInput, rulesApply: boolean): PageModel['tbf'] {

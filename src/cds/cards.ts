@@ -26,13 +26,15 @@ import {
   percentText,
   pValueText,
   recommendationEvidenceText,
+  RESIDUAL_DIRECTION_TEXT,
+  RESPONSE_DIRECTION_TEXT,
+  tbfOutlook,
   type Assessment,
   type IctosFeature,
   type InputId,
   type OrderCheckResult,
   type RecommendationKind,
   type RiskFactor,
-  type TbfRuleId,
   type TbfRuleResult,
   type ThresholdSets,
 } from '../core';
@@ -256,35 +258,6 @@ function treatmentSelectionCard(ctx: CardContext, kind: RecommendationKind): Bui
 
 // ---- TBF response prediction -------------------------------------------------------------------------
 
-type Direction = 'favorable' | 'unfavorable' | 'mixed' | 'none';
-
-/**
- * The direction of a group of rules for the summary: the rules of stronger evidence decide, and the weak
- * Post-TBF rule speaks only when no other rule of its group has a result (docs/decisions/0005-cards.md).
- */
-function direction(results: readonly TbfRuleResult[]): Direction {
-  const decided = results.filter((r) => r.kind !== 'insufficient-data');
-  const strong = decided.filter((r) => TBF_EVIDENCE[r.rule].strength !== 'weak');
-  const pool = strong.length > 0 ? strong : decided;
-  if (pool.length === 0) return 'none';
-  if (pool.every((r) => r.kind === 'favorable')) return 'favorable';
-  if (pool.every((r) => r.kind === 'unfavorable')) return 'unfavorable';
-  return 'mixed';
-}
-
-const RESPONSE_PHRASE: Record<Direction, string> = {
-  favorable: 'favors partial response at 40 Gy',
-  unfavorable: 'favors stable disease at 40 Gy',
-  mixed: 'mixed signals for response at 40 Gy',
-  none: 'response at 40 Gy not assessable',
-};
-const RESIDUAL_PHRASE: Record<Direction, string> = {
-  favorable: 'favors no residual tumor after CRT',
-  unfavorable: 'favors residual tumor after CRT',
-  mixed: 'mixed signals for residual tumor',
-  none: 'residual tumor not assessable',
-};
-
 function tbfRuleRow(result: TbfRuleResult) {
   const ev = TBF_EVIDENCE[result.rule];
   return {
@@ -364,14 +337,10 @@ function tbfRuleLines(ctx: CardContext): Md[] {
 
 function responsePredictionCard(ctx: CardContext): BuiltCard {
   const { assessment, extraction, templates } = ctx;
-  const results = TBF_RULE_IDS.map((r) => assessment.tbf[r]);
-  const ofRules = (ids: readonly TbfRuleId[]) => results.filter((r) => ids.includes(r.rule));
-  const response = direction(ofRules(['pre-tbf-response', 'delta-tbf-response', 'post-tbf-response']));
-  const residual = direction(ofRules(['pre-tbf-residual', 'delta-tbf-residual']));
-  const weakOnly = response !== 'none' && ofRules(['pre-tbf-response', 'delta-tbf-response']).every((r) => r.kind === 'insufficient-data');
+  const { response, residual, weakOnly } = tbfOutlook(assessment.tbf);
   const summary = templates.summary('response-prediction', {
-    response: `${RESPONSE_PHRASE[response]}${weakOnly ? ' (weak rule)' : ''}`,
-    residual: RESIDUAL_PHRASE[residual],
+    response: `${RESPONSE_DIRECTION_TEXT[response]}${weakOnly ? ' (weak rule)' : ''}`,
+    residual: RESIDUAL_DIRECTION_TEXT[residual],
   });
   const detail = templates.detail('response-prediction', {
     headline: trusted('ASL-MRI tumor blood flow and early response to chemoradiotherapy (a prognostic aid, not a treatment recommendation)'),
@@ -379,7 +348,7 @@ function responsePredictionCard(ctx: CardContext): BuiltCard {
     population: populationLines(ctx),
     inputs: inputRows(TBF_KEYS, extraction),
     unusable: unusableLines(['pre-tbf', 'post-tbf'], extraction),
-    ruleRows: results.map(tbfRuleRow),
+    ruleRows: TBF_RULE_IDS.map((r) => tbfRuleRow(assessment.tbf[r])),
     rules: tbfRuleLines(ctx),
     evidence: tbfEvidence(ctx),
     limitations: LIU_LIMITATIONS.map((l) => trusted(l)),

@@ -1,10 +1,12 @@
 /**
- * The evidence of the registry (./evidence) as plain sentences, one wording for the cards (which
+ * The evidence of the registry (./evidence) and the direction of the TBF rules as plain sentences, one wording for the cards (which
  * escape them into Markdown) and the SMART app (which escapes them into HTML). Sources: Dong 2019
  * Results and Discussion (doi 10.1186/s12916-019-1422-6).
  */
-import { DONG_COHORTS, DONG_SURVIVAL, type PValue } from './evidence';
+import { DONG_COHORTS, DONG_SURVIVAL, TBF_EVIDENCE, type PValue } from './evidence';
 import type { RecommendationKind } from './recommendation';
+import type { TbfRuleResult } from './tbf';
+import type { TbfRuleId } from './thresholds';
 
 /** "p < 0.001", "p = 0.31". */
 export const pValueText = (pv: PValue): string => `p ${pv.comparator ?? '='} ${pv.value}`;
@@ -45,3 +47,51 @@ export function recommendationEvidenceText(kind: RecommendationKind): string[] {
     `Induction regimen of the trial: ${DONG_COHORTS.inductionRegimen}.`,
   ];
 }
+
+/** Where a group of TBF rules points: all favorable, all unfavorable, split, or no result. */
+export type TbfDirection = 'favorable' | 'unfavorable' | 'mixed' | 'none';
+
+/**
+ * The direction of a group of rules: the rules of stronger evidence decide, and the weak Post-TBF rule
+ * speaks only when no other rule of its group has a result (docs/decisions/0005-cds-service.md).
+ */
+export function tbfDirection(results: readonly TbfRuleResult[]): TbfDirection {
+  const decided = results.filter((r) => r.kind !== 'insufficient-data');
+  const strong = decided.filter((r) => TBF_EVIDENCE[r.rule].strength !== 'weak');
+  const pool = strong.length > 0 ? strong : decided;
+  if (pool.length === 0) return 'none';
+  if (pool.every((r) => r.kind === 'favorable')) return 'favorable';
+  if (pool.every((r) => r.kind === 'unfavorable')) return 'unfavorable';
+  return 'mixed';
+}
+
+/** Response at 40 Gy and residual tumor, read apart (Liu 2022 Table 5 groups the rules by outcome). */
+export interface TbfOutlook {
+  readonly response: TbfDirection;
+  readonly residual: TbfDirection;
+  /** The response direction rests on the weak Post-TBF rule alone. */
+  readonly weakOnly: boolean;
+}
+
+export function tbfOutlook(tbf: Readonly<Record<TbfRuleId, TbfRuleResult>>): TbfOutlook {
+  const response = tbfDirection([tbf['pre-tbf-response'], tbf['delta-tbf-response'], tbf['post-tbf-response']]);
+  return {
+    response,
+    residual: tbfDirection([tbf['pre-tbf-residual'], tbf['delta-tbf-residual']]),
+    weakOnly: response !== 'none' && tbf['pre-tbf-response'].kind === 'insufficient-data' && tbf['delta-tbf-response'].kind === 'insufficient-data',
+  };
+}
+
+export const RESPONSE_DIRECTION_TEXT: Readonly<Record<TbfDirection, string>> = {
+  favorable: 'favors partial response at 40 Gy',
+  unfavorable: 'favors stable disease at 40 Gy',
+  mixed: 'mixed signals for response at 40 Gy',
+  none: 'response at 40 Gy not assessable',
+};
+
+export const RESIDUAL_DIRECTION_TEXT: Readonly<Record<TbfDirection, string>> = {
+  favorable: 'favors no residual tumor after CRT',
+  unfavorable: 'favors residual tumor after CRT',
+  mixed: 'mixed signals for residual tumor',
+  none: 'residual tumor not assessable',
+};
