@@ -10,7 +10,7 @@
  * Sources: Liu J, et al. Insights into Imaging 2022;13:114 (doi 10.1186/s13244-022-01248-x), Table 4
  * (group means ± SD) and Table 5 (cutoffs, via the threshold set).
  */
-import { LIU_TABLE_4, type GroupMean, type PValue, type TbfRuleId, type TbfThresholdSet } from '../core';
+import { LIU_TABLE_4, pValueText, type GroupMean, type PValue, type TbfRuleId, type TbfThresholdSet } from '../core';
 
 // ---- palette and contrast ----------------------------------------------------------------------
 
@@ -751,10 +751,6 @@ const STRIP_HEIGHT = 164;
 const GR_TOP = 4;
 const GR_LEGEND = 26;
 
-function pText(p: PValue): string {
-  return p.comparator === '<' ? `p < ${p.value}` : `p = ${p.value}`;
-}
-
 function isSignificant(p: PValue): boolean {
   return p.value < 0.05 || (p.comparator === '<' && p.value <= 0.05);
 }
@@ -787,7 +783,7 @@ function compare(
   const g = means[good];
   const b = means[poor];
   const desc = (group: StudyGroup) => `the ${GROUP_SHORT[group]} group mean (${fmt(means[group].mean)} \u00b1 ${fmt(means[group].sd)})`;
-  const base = { kind, p: pText(p), significant };
+  const base = { kind, p: pValueText(p), significant };
   if (value === undefined) return { ...base, nearer: undefined, text: '' };
   const dGood = Math.abs(value - g.mean);
   const dPoor = Math.abs(value - b.mean);

@@ -38,7 +38,7 @@ import {
 } from '../core';
 import type { CodeLists } from '../fhir/codes';
 import type { ExtractKey, Extraction } from '../fhir/extract';
-import { describeNote, INPUT_LABELS, PROBLEM_TEXT, UNUSABLE_TEXT, valueWithComparator } from '../fhir/labels';
+import { describeNote, describeProblem, describeUnusable, INPUT_LABELS, valueWithComparator } from '../fhir/labels';
 import type { PatientRecord } from '../fhir/loader';
 import { convertQuantity } from '../fhir/units';
 import { tbfGroups, tbfTimeline, type TbfGroupsModel, type TbfPoint, type TbfTimelineModel } from './chart';
@@ -247,12 +247,12 @@ function population(input: PageInput): PageModel['population'] {
   }
   if (assessment.recommendation.kind === 'not-applicable' && assessment.recommendation.reason === 'staging-conflict') {
     out.push('The recorded M category or stage group is contradictory, so whether the patient is in the studied population cannot be decided. No rule is applied until the staging is consistent.');
-    out.push(...pop.problems.map((p) => `${INPUT_LABELS[p.input as ExtractKey] ?? p.input}: ${PROBLEM_TEXT[p.reason]}.`));
+    out.push(...pop.problems.map((p) => `${describeProblem(p)}.`));
     out.push(STUDIED);
     return { status: 'conflict', heading: 'Not decided: the staging is contradictory', lines: lines(out), rulesApply: false };
   }
   out.push('Stage not recorded: the studies enrolled stage III\u2013IVA (AJCC 8th) / III\u2013IVB (AJCC 7th) only. Results below are shown with this caveat.');
-  out.push(...pop.problems.map((p) => `${INPUT_LABELS[p.input as ExtractKey] ?? p.input}: ${PROBLEM_TEXT[p.reason]}.`));
+  out.push(...pop.problems.map((p) => `${describeProblem(p)}.`));
   out.push(STUDIED);
   return { status: 'unconfirmed', heading: 'Population not confirmed: stage not recorded', lines: lines(out), rulesApply: true };
 }
@@ -311,7 +311,7 @@ function inputs(input: PageInput): PageModel['inputs'] {
   });
   const seen = new Set<string>();
   const unused = extraction.unusable.flatMap((u) => {
-    const line = `${INPUT_LABELS[u.input]}: ${u.reference} not used, ${UNUSABLE_TEXT[u.reason]}${u.detail !== undefined ? ` (${u.detail})` : ''}.`;
+    const line = `${describeUnusable(u)}.`;
     if (seen.has(line)) return [];
     seen.add(line);
     return [{ text: line }];

@@ -7,7 +7,7 @@
 import type { Assessment, IctosFeature, InputId, Problem, TbfRuleId, TbfRuleResult } from '../core';
 import { FEATURE_INPUT_ID } from '../core';
 import type { ExtractKey, Extracted, Extraction } from '../fhir/extract';
-import { describeNote, INPUT_LABELS, PROBLEM_TEXT, UNUSABLE_TEXT, valueWithComparator } from '../fhir/labels';
+import { describeNote, describeProblem, describeUnusable, INPUT_LABELS, valueWithComparator } from '../fhir/labels';
 import type { Finding, FindingInput } from './card-schema';
 import { num, text, trusted, type Md } from './markdown';
 
@@ -136,7 +136,7 @@ export function unusableLines(inputs: readonly ExtractKey[], extraction: Extract
   return extraction.unusable
     .filter((u) => inputs.includes(u.input) && u.reason !== 'superseded-by-final' && u.reason !== 'outside-window' && u.reason !== 'not-pre-treatment')
     .flatMap((u) => {
-      const line = `${INPUT_LABELS[u.input]}: ${u.reference} not used, ${UNUSABLE_TEXT[u.reason]}${u.detail !== undefined ? ` (${u.detail})` : ''}`;
+      const line = describeUnusable(u);
       if (shown.has(line)) return [];
       shown.add(line);
       return [text(line, 300)];
@@ -144,5 +144,5 @@ export function unusableLines(inputs: readonly ExtractKey[], extraction: Extract
 }
 
 export function problemLines(problems: readonly Problem[]): Md[] {
-  return problems.map((p) => text(`${INPUT_LABELS[p.input as ExtractKey] ?? p.input}: ${PROBLEM_TEXT[p.reason]}`));
+  return problems.map((p) => text(describeProblem(p)));
 }

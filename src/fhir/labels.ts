@@ -77,3 +77,13 @@ export const PROBLEM_TEXT: Readonly<Record<Problem['reason'], string>> = {
   unrecognised: 'not a recognised value',
   'not-configured': 'needs site configuration that is not set (normalization of the raw features)',
 };
+
+/** "Pre-TBF (…): Observation/x not used, unit cannot be converted (mmHg)". */
+export function describeUnusable(u: Unusable): string {
+  return `${INPUT_LABELS[u.input]}: ${u.reference} not used, ${UNUSABLE_TEXT[u.reason]}${u.detail !== undefined ? ` (${u.detail})` : ''}`;
+}
+
+/** "T category: recorded with conflicting values". */
+export function describeProblem(p: Problem): string {
+  return `${INPUT_LABELS[p.input as ExtractKey] ?? p.input}: ${PROBLEM_TEXT[p.reason]}`;
+}
