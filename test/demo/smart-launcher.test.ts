@@ -3,10 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Bundle, BundleEntry, CapabilityStatement, Observation, OperationOutcome, Patient } from 'fhir/r4';
-import type { FhirTestServer } from './fhir-server';
-import { startFhirServer } from './fhir-server';
-import type { LaunchContext, SmartLauncher, SmartLauncherOptions } from './smart-launcher';
-import { startSmartLauncher } from './smart-launcher';
+import type { FhirTestServer } from '../../src/demo/fhir-server';
+import { startFhirServer } from '../../src/demo/fhir-server';
+import type { LaunchContext, SmartLauncher, SmartLauncherOptions } from '../../src/demo/smart-launcher';
+import { startSmartLauncher } from '../../src/demo/smart-launcher';
 
 const CLIENT_ID = 'npc-app';
 const REDIRECT_URI = 'http://127.0.0.1:5173/app/';

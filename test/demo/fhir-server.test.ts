@@ -1,6 +1,6 @@
 import type { Bundle, Observation, OperationOutcome, Patient } from 'fhir/r4';
-import type { FhirTestServer } from './fhir-server';
-import { startFhirServer } from './fhir-server';
+import type { FhirTestServer } from '../../src/demo/fhir-server';
+import { startFhirServer } from '../../src/demo/fhir-server';
 
 const LOINC = 'http://loinc.org';
 
