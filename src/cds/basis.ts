@@ -146,3 +146,42 @@ export function unusableLines(inputs: readonly ExtractKey[], extraction: Extract
 export function problemLines(problems: readonly Problem[]): Md[] {
   return problems.map((p) => text(describeProblem(p)));
 }
+
+// ---- when the data could not be read --------------------------------------------------------------
+
+/** What the recommendation (R5-R7 and the population gate) reads: every input but the TBF measurements. */
+export const RECOMMENDATION_INPUT_IDS: readonly InputId[] = [
+  'ictos',
+  'skewness-z',
+  'glcm-variance-z',
+  'glrlm-lrhgle-z',
+  't-category',
+  'n-category',
+  'm-category',
+  'stage-group',
+  'tumor-volume',
+  'ebv-dna',
+  'treatment-start',
+];
+
+/** What the order check (clinical-spec section 6) reads: ICTOS, the population gate and the treatment start. */
+export const ORDER_CHECK_INPUT_IDS: readonly InputId[] = [
+  'ictos',
+  'skewness-z',
+  'glcm-variance-z',
+  'glrlm-lrhgle-z',
+  't-category',
+  'n-category',
+  'm-category',
+  'stage-group',
+  'treatment-start',
+];
+
+/**
+ * The finding of a card whose data could not be read (docs/decisions/0007-fhir-faults.md): the rule the
+ * service would have applied, `insufficient-data`, no inputs, and every input the rule reads as missing,
+ * because with all-or-nothing data none of them was used.
+ */
+export function unavailableFinding(rule: 'recommendation' | 'order-check'): Finding {
+  return { rule, outcome: 'insufficient-data', inputs: [], missing: [...(rule === 'recommendation' ? RECOMMENDATION_INPUT_IDS : ORDER_CHECK_INPUT_IDS)] };
+}

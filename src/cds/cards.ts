@@ -3,7 +3,8 @@
  * findings). At most one card per decision: treatment selection (before treatment), response prediction
  * (whenever TBF data exist), what is missing (in scope, inputs missing), and the order check on the
  * order hooks. No card for a patient without NPC; no card for an NPC patient outside the studied
- * population (docs/decisions/0005-cards.md).
+ * population (docs/decisions/0005-cds-service.md). When the EHR's FHIR server failed, one card that
+ * says so instead of all of them (docs/decisions/0007-fhir-faults.md).
  */
 import type { ServiceRequest } from 'fhir/r4';
 import {
@@ -38,8 +39,10 @@ import {
   type TbfRuleResult,
   type ThresholdSets,
 } from '../core';
+import type { FaultKey } from '../fhir/errors';
 import type { ExtractKey, Extraction } from '../fhir/extract';
-import type { DraftOrderReview } from '../fhir/orders';
+import type { DraftOrderReview, InductionOrder } from '../fhir/orders';
+import type { PrefetchKey } from '../fhir/prefetch';
 import {
   ictosFinding,
   inputRows,
@@ -50,6 +53,7 @@ import {
   findingInputs,
   ictosInputIds,
   RISK_INPUT_IDS,
+  unavailableFinding,
 } from './basis';
 import { FINDINGS_EXTENSION, type Card, type Finding } from './card-schema';
 import { link, num, text, trusted, type Md } from './markdown';
@@ -129,14 +133,17 @@ function caveats(ctx: CardContext): Md[] {
   return ctx.assessment.population.kind === 'unconfirmed' ? [trusted(STAGE_CAVEAT)] : [];
 }
 
-function smartLinks(ctx: CardContext, kind: CardKind, findings: readonly Finding[]): Pick<Card, 'links'> {
+/** What every card needs, whatever data it was built from. */
+type CardBase = Pick<CardContext, 'serviceId' | 'smartAppUrl' | 'newUuid'>;
+
+function smartLinks(ctx: CardBase, kind: CardKind, findings: readonly Finding[]): Pick<Card, 'links'> {
   if (ctx.smartAppUrl === undefined) return {};
   const appContext = JSON.stringify({ card: kind, service: ctx.serviceId, rules: [...new Set(findings.map((f) => f.rule))] });
   return { links: [{ label: 'Open NPC-CDS for the full picture', url: ctx.smartAppUrl, type: 'smart', appContext }] };
 }
 
 function card(
-  ctx: CardContext,
+  ctx: CardBase,
   kind: CardKind,
   parts: Omit<Card, 'uuid' | 'source' | 'extension'> & { paper?: 'liu-2022' | 'dong-2019' },
   findings: Finding[],
@@ -540,11 +547,19 @@ function orderEvidence(result: Exclude<OrderCheckResult, { kind: 'not-applicable
 }
 
 /**
+ * The induction orders the check is about: on order-select those among the just-selected orders, on
+ * order-sign (no `selections`) all of them. None: the check does not apply, whatever the patient's data.
+ */
+export function relevantInductionOrders(review: DraftOrderReview, selections?: readonly string[]): InductionOrder[] {
+  return selections === undefined ? [...review.induction] : review.induction.filter((o) => selections.includes(o.reference));
+}
+
+/**
  * The order-check card for draft orders (order-select / order-sign). On order-select the check runs only
  * when one of the just-selected orders is induction chemotherapy; on order-sign, for all draft orders.
  */
 export function orderCheckCards(ctx: CardContext, review: DraftOrderReview, selections?: readonly string[]): BuiltCard[] {
-  const relevant = selections === undefined ? review.induction : review.induction.filter((o) => selections.includes(o.reference));
+  const relevant = relevantInductionOrders(review, selections);
   const result = checkInductionOrder(ctx.assessment, relevant.length > 0);
   if (result.kind === 'not-applicable') return [];
   const { assessment, extraction, templates } = ctx;
@@ -613,4 +628,140 @@ export function orderCheckCards(ctx: CardContext, review: DraftOrderReview, sele
     ];
   }
   return [card(ctx, 'order-check', { summary, detail, indicator: 'info', paper: 'dong-2019' }, findings)];
+}
+
+// ---- the data could not be read ------------------------------------------------------------------
+
+export interface UnavailableContext extends CardBase {
+  readonly templates: CardTemplates;
+  /** The keys the FHIR server failed for, with the reasons (never a body, a URL or an id). */
+  readonly failures: readonly FaultKey[];
+  /** The deadline the fetches ran under. */
+  readonly deadlineMs: number;
+  readonly hookInstance: string;
+}
+
+/** What each prefetch key carries, in the clinician's words: short for the summary, long for the detail. */
+const KEY_TEXT: Readonly<Record<PrefetchKey, { short: string; long: string }>> = {
+  patient: { short: 'patient record', long: 'the Patient record' },
+  conditions: { short: 'conditions', long: 'conditions (the NPC diagnosis)' },
+  observations: { short: 'observations', long: 'observations (staging, plasma EBV DNA, ASL tumor blood flow, ICTOS and its radiomic features, tumor volume)' },
+  procedures: { short: 'procedures', long: 'procedures (radiotherapy, which dates the treatment start)' },
+  medicationAdministrations: { short: 'medication administrations', long: 'medication administrations (chemotherapy, which dates the treatment start)' },
+};
+
+/** Why a key failed, in a few words (summary); `detailed: false` leaves out what was found instead. */
+function shortReason(f: FaultKey, deadlineMs: number, detailed = true): string {
+  const status = f.status === undefined ? '' : ` ${f.status}`;
+  switch (f.reason) {
+    case 'timeout':
+      return `timed out after ${deadlineMs} ms`;
+    case 'http-error':
+      if (f.status === 401 || f.status === 403) return `access refused, HTTP${status}`;
+      return f.status !== undefined && f.status >= 500 ? `server error, HTTP${status}` : `HTTP${status}`;
+    case 'redirect-refused':
+      return `redirect${status} refused`;
+    case 'network-error':
+      return 'server unreachable';
+    case 'malformed-response':
+      return 'unreadable answer';
+    case 'operation-outcome':
+      return 'error answer';
+    case 'unexpected-resource':
+      return detailed && f.found !== undefined ? `unexpected ${f.found}` : 'unexpected answer';
+    case 'wrong-patient':
+      return 'answer about another patient';
+    case 'too-many-pages':
+      return 'too many pages';
+    case 'next-link-outside-fhir-server':
+      return 'paging link off the server';
+  }
+}
+
+/** Why a key failed, in a sentence (detail); a `found` type token is escaped like any text from outside. */
+function longReason(f: FaultKey, deadlineMs: number): Md {
+  const status = f.status === undefined ? '' : ` (HTTP ${f.status})`;
+  switch (f.reason) {
+    case 'timeout':
+      return trusted(`the FHIR server did not answer within the ${deadlineMs} ms deadline, and the request was cancelled`);
+    case 'http-error':
+      if (f.status === 401 || f.status === 403) return trusted(`the FHIR server refused the access token the EHR gave${status}`);
+      return trusted(f.status !== undefined && f.status >= 500 ? `the FHIR server failed${status}` : `the FHIR server answered with an error${status}`);
+    case 'redirect-refused':
+      return trusted(`the FHIR server answered with a redirect${status}, which was refused: NPC-CDS sends the access token to the EHR\u2019s FHIR server only and follows no redirect`);
+    case 'network-error':
+      return trusted('the FHIR server could not be reached');
+    case 'malformed-response':
+      return trusted('the answer could not be read as FHIR JSON');
+    case 'operation-outcome':
+      return trusted('the FHIR server answered with an OperationOutcome (an error) instead of the data');
+    case 'unexpected-resource':
+      return trusted(`the answer was not the expected search result${f.found === undefined ? '' : ` (found ${text(f.found, 80)})`}`);
+    case 'wrong-patient':
+      return trusted('the answer held data about another patient, so none of it was used');
+    case 'too-many-pages':
+      return trusted('the result had more pages than NPC-CDS reads; a partial result could pick the wrong measurement');
+    case 'next-link-outside-fhir-server':
+      return trusted('a next-page link pointed outside the FHIR server and was not followed');
+  }
+}
+
+/** The failed data for the summary, shortened ("observations, procedures and more") to fit in `room` characters. */
+function failedData(failures: readonly FaultKey[], room: number): string {
+  const labels = [...new Set(failures.map((f) => KEY_TEXT[f.key].short))];
+  if (labels.length === Object.keys(KEY_TEXT).length) return 'the patient\u2019s data';
+  let what = labels.join(', ');
+  while (what.length > room && labels.length > 1) {
+    labels.pop();
+    what = `${labels.join(', ')} and more`;
+  }
+  return what;
+}
+
+const SUMMARY_MAX = 139;
+const WHY_MAX = 40;
+
+/** The summary under 140 characters: the failed data and the reason, shortened as needed. */
+function unavailableSummary(ctx: UnavailableContext, variant: 'patient-view' | 'order-check'): string {
+  const why = (detailed: boolean) => {
+    const reasons = [...new Set(ctx.failures.map((f) => shortReason(f, ctx.deadlineMs, detailed)))];
+    return reasons.length === 1 ? (reasons[0] as string) : 'several faults';
+  };
+  const detailed = why(true);
+  const reason = detailed.length <= WHY_MAX ? detailed : why(false);
+  const render = (what: string) => ctx.templates.summary(`data-unavailable.${variant}`, { what, why: reason });
+  const summary = render(failedData(ctx.failures, SUMMARY_MAX - render('').length));
+  return summary.length <= SUMMARY_MAX ? summary : render('data');
+}
+
+/**
+ * The one card of a hook call whose data the EHR's FHIR server failed to give (docs/decisions/0007):
+ * which data, why, and that nothing was concluded. A warning, so that an absent recommendation or order
+ * warning is not mistaken for a reassuring one. `orders` is the order-check variant (the draft orders
+ * the check was about); without it the patient-view variant.
+ */
+export function dataUnavailableCard(ctx: UnavailableContext, orders?: { review: DraftOrderReview }): BuiltCard {
+  const summary = unavailableSummary(ctx, orders === undefined ? 'patient-view' : 'order-check');
+  const finding = unavailableFinding(orders === undefined ? 'recommendation' : 'order-check');
+  const detail = ctx.templates.detail('data-unavailable', {
+    headline: trusted(
+      orders === undefined
+        ? 'The patient\u2019s data could not be read from the EHR\u2019s FHIR server: NPC-CDS makes no recommendation and no prediction'
+        : 'The patient\u2019s data could not be read from the EHR\u2019s FHIR server: the induction chemotherapy order was not checked',
+    ),
+    failures: ctx.failures.map((f) => trusted(`**${KEY_TEXT[f.key].long}**: ${longReason(f, ctx.deadlineMs)}.`)),
+    orders: orders === undefined ? [] : orderLines(orders.review),
+    consequence: trusted(
+      'NPC-CDS uses the patient\u2019s data all or nothing: what was read of the other data is not used either, because a recommendation on part of the record could differ from the one on the whole record. ' +
+        (orders === undefined
+          ? 'The absence of a recommendation is not a \u201clow risk\u201d or \u201cnothing to consider\u201d result.'
+          : 'The absence of a warning does not mean that the order fits the evidence: the check compares induction chemotherapy with the patient\u2019s ICTOS (Dong 2019), which could not be read.'),
+    ),
+    actions: [
+      trusted(orders === undefined ? 'Open the chart again later: the fault may be temporary.' : 'Select or sign again later: the fault may be temporary.'),
+      ...(ctx.smartAppUrl !== undefined ? [trusted('The NPC-CDS app (link below) reads the record itself and shows the full picture once the FHIR server answers.')] : []),
+      trusted(`If it keeps happening, tell the EHR integration team; the service log has the reason codes for hook call ${text(ctx.hookInstance, 64)}.`),
+    ],
+  });
+  return card(ctx, 'data-unavailable', { summary, detail, indicator: 'warning' }, [finding]);
 }

@@ -1,19 +1,22 @@
 /**
  * Serving one hook call: validate, obtain the patient's data (prefetch, else the EHR's FHIR server),
  * extract, apply the rules, build the cards, check every card against our schema, record what was
- * issued. Framework-free apart from the types, so that it can be measured and tested on its own.
+ * issued. When the FHIR server fails, one "data unavailable" card instead of the rules' cards
+ * (docs/decisions/0007-fhir-faults.md). Framework-free apart from the types, so that it can be measured
+ * and tested on its own.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { assessPatient } from '../core';
+import { FhirServerFaultError } from '../fhir/errors';
 import { extractInputs } from '../fhir/extract';
-import { loadPatientRecord, type DataSource } from '../fhir/loader';
-import { reviewDraftOrders } from '../fhir/orders';
+import { loadPatientRecord, type DataSource, type LoadResult } from '../fhir/loader';
+import { reviewDraftOrders, type DraftOrderReview } from '../fhir/orders';
 import type { PrefetchKey } from '../fhir/prefetch';
 import type { Config } from '../config';
 import { hashPatientId, type Store } from '../store/store';
 import { cardSchema, FINDINGS_EXTENSION, type Card } from './card-schema';
-import { orderCheckCards, patientViewCards, type BuiltCard, type CardContext } from './cards';
+import { dataUnavailableCard, orderCheckCards, patientViewCards, relevantInductionOrders, type BuiltCard, type CardContext } from './cards';
 import { badRequest } from './errors';
 import { hookRequestSchema } from './request-schema';
 import type { Hook, ServiceDefinition } from './services';
@@ -36,8 +39,17 @@ export interface HookOutcome {
     readonly cardKinds: readonly string[];
     readonly droppedCards: number;
     readonly sources: Readonly<Partial<Record<PrefetchKey, DataSource['from']>>>;
+    /** When the FHIR server failed: per failed key, the reason code and HTTP status (no URL, no body). */
+    readonly fhirFaults?: readonly FhirFaultLog[];
     readonly timingsMs: { readonly load: number; readonly rules: number; readonly record: number };
   };
+}
+
+export interface FhirFaultLog {
+  readonly key: PrefetchKey;
+  readonly reason: string;
+  readonly status?: number;
+  readonly found?: string;
 }
 
 const schemas = new Map<Hook, ReturnType<typeof hookRequestSchema>>();
@@ -53,9 +65,10 @@ function schemaFor(hook: Hook) {
 const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 
 /**
- * Serves one call of `service`. Throws an HttpError (400), DataUnobtainableError (412) or
- * FhirServerNotAllowedError (412) for the error middleware; a card that fails the schema is logged and
- * left out, never sent.
+ * Serves one call of `service`. Throws an HttpError (400), DataUnobtainableError (412: the request gave no
+ * means to fetch) or FhirServerNotAllowedError (412) for the error middleware. A FhirServerFaultError (the
+ * server was asked and failed) becomes one "data unavailable" card, and no rule is applied. A card that
+ * fails the schema is logged and left out, never sent.
  */
 export async function serveHook(service: ServiceDefinition, body: unknown, deps: HookDeps, signal?: AbortSignal): Promise<HookOutcome> {
   const parsed = schemaFor(service.hook).safeParse(body);
@@ -63,45 +76,70 @@ export async function serveHook(service: ServiceDefinition, body: unknown, deps:
   const request = parsed.data;
   const { config } = deps;
   const patientId = request.context.patientId;
+  // The draft orders come with the request, not from the FHIR server: reviewed whatever the data.
+  let orders: { review: DraftOrderReview; selections: string[] | undefined } | undefined;
+  if (service.hook !== 'patient-view') {
+    const context = request.context as { draftOrders: unknown; selections?: string[] };
+    orders = { review: reviewDraftOrders(context.draftOrders, config.codes), selections: service.hook === 'order-select' ? context.selections : undefined };
+  }
 
   let t = process.hrtime.bigint();
-  const loaded = await loadPatientRecord(
-    {
-      patientId,
-      prefetch: request.prefetch,
-      fhirServer: request.fhirServer,
-      fhirAuthorization: request.fhirAuthorization,
-    },
-    {
-      allowedFhirServers: config.allowedFhirServers,
-      deadlineMs: config.fhirDeadlineMs,
-      maxPages: config.fhirMaxPages,
-      codes: config.codes,
-      signal,
-    },
-  );
+  let loaded: LoadResult | FhirServerFaultError;
+  try {
+    loaded = await loadPatientRecord(
+      {
+        patientId,
+        prefetch: request.prefetch,
+        fhirServer: request.fhirServer,
+        fhirAuthorization: request.fhirAuthorization,
+      },
+      {
+        allowedFhirServers: config.allowedFhirServers,
+        deadlineMs: config.fhirDeadlineMs,
+        maxPages: config.fhirMaxPages,
+        codes: config.codes,
+        signal,
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof FhirServerFaultError)) throw error;
+    loaded = error;
+  }
   const load = since(t);
 
   t = process.hrtime.bigint();
   const now = deps.now().toISOString();
-  const extraction = extractInputs(loaded.record, now, { codes: config.codes, thresholds: config.thresholds });
-  const assessment = assessPatient(extraction.inputs, config.thresholds, config.normalization);
-  const ctx: CardContext = {
-    serviceId: service.id,
-    patientId,
-    extraction,
-    assessment,
-    thresholds: config.thresholds,
-    templates: deps.templates,
-    smartAppUrl: config.smartAppUrl,
-    newUuid: randomUUID,
-  };
   let built: BuiltCard[];
-  if (service.hook === 'patient-view') {
-    built = patientViewCards(ctx);
+  let fhirFaults: FhirFaultLog[] | undefined;
+  if (loaded instanceof FhirServerFaultError) {
+    fhirFaults = loaded.failures.map((f) => ({ key: f.key, reason: f.reason, ...(f.status !== undefined ? { status: f.status } : {}), ...(f.found !== undefined ? { found: f.found } : {}) }));
+    deps.logger.warn({ service: service.id, hookInstance: request.hookInstance, fhirFaults, deadlineMs: loaded.deadlineMs }, 'FHIR server fault: decision-support data unavailable, no rule applied');
+    const unavailable = {
+      serviceId: service.id,
+      templates: deps.templates,
+      smartAppUrl: config.smartAppUrl,
+      newUuid: randomUUID,
+      failures: loaded.failures,
+      deadlineMs: loaded.deadlineMs,
+      hookInstance: request.hookInstance,
+    };
+    // The order check applies only when induction chemotherapy is among the (selected) draft orders.
+    if (orders === undefined) built = [dataUnavailableCard(unavailable)];
+    else built = relevantInductionOrders(orders.review, orders.selections).length > 0 ? [dataUnavailableCard(unavailable, { review: orders.review })] : [];
   } else {
-    const context = request.context as { draftOrders: unknown; selections?: string[] };
-    built = orderCheckCards(ctx, reviewDraftOrders(context.draftOrders, config.codes), service.hook === 'order-select' ? context.selections : undefined);
+    const extraction = extractInputs(loaded.record, now, { codes: config.codes, thresholds: config.thresholds });
+    const assessment = assessPatient(extraction.inputs, config.thresholds, config.normalization);
+    const ctx: CardContext = {
+      serviceId: service.id,
+      patientId,
+      extraction,
+      assessment,
+      thresholds: config.thresholds,
+      templates: deps.templates,
+      smartAppUrl: config.smartAppUrl,
+      newUuid: randomUUID,
+    };
+    built = orders === undefined ? patientViewCards(ctx) : orderCheckCards(ctx, orders.review, orders.selections);
   }
   const valid: BuiltCard[] = [];
   for (const b of built) {
@@ -144,7 +182,8 @@ export async function serveHook(service: ServiceDefinition, body: unknown, deps:
       hookInstance: request.hookInstance,
       cardKinds: valid.map((b) => b.kind),
       droppedCards: built.length - valid.length,
-      sources: Object.fromEntries(Object.entries(loaded.sources).map(([k, v]) => [k, v.from])),
+      sources: loaded instanceof FhirServerFaultError ? {} : Object.fromEntries(Object.entries(loaded.sources).map(([k, v]) => [k, v.from])),
+      ...(fhirFaults !== undefined ? { fhirFaults } : {}),
       timingsMs: { load, rules, record },
     },
   };

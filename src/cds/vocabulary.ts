@@ -9,13 +9,14 @@ export const CARD_TOPIC_SYSTEM = 'https://npc-cds.org/fhir/CodeSystem/card-topic
 export const OVERRIDE_REASON_SYSTEM = 'https://npc-cds.org/fhir/CodeSystem/override-reason';
 export const ORDERABLE_SYSTEM = 'https://npc-cds.org/fhir/CodeSystem/npc-orderables';
 
-export type CardKind = 'treatment-selection' | 'response-prediction' | 'missing-data' | 'order-check';
+export type CardKind = 'treatment-selection' | 'response-prediction' | 'missing-data' | 'order-check' | 'data-unavailable';
 
 export const CARD_TOPICS: Readonly<Record<CardKind, Coding & { code: string; display: string }>> = {
   'treatment-selection': { system: CARD_TOPIC_SYSTEM, code: 'treatment-selection', display: 'Induction chemotherapy selection (ICTOS, Dong 2019)' },
   'response-prediction': { system: CARD_TOPIC_SYSTEM, code: 'response-prediction', display: 'Response prediction from ASL tumor blood flow (Liu 2022)' },
   'missing-data': { system: CARD_TOPIC_SYSTEM, code: 'missing-data', display: 'Inputs missing for NPC decision support' },
   'order-check': { system: CARD_TOPIC_SYSTEM, code: 'order-check', display: 'Induction chemotherapy order check (ICTOS, Dong 2019)' },
+  'data-unavailable': { system: CARD_TOPIC_SYSTEM, code: 'data-unavailable', display: 'Data for NPC decision support unavailable' },
 };
 
 /** Override reasons offered on warning cards (the order check). */

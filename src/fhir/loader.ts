@@ -1,7 +1,7 @@
 /**
  * Loads the FHIR data the services need for one patient: from the CDS Hooks prefetch where it is present
- * and usable, otherwise from the request's `fhirServer` with its bearer token (fhirclient), under one
- * per-request deadline. CDS Hooks 2.0 ("Prefetch template", "FHIR Resource Access").
+ * and usable, otherwise from the request's `fhirServer` with its bearer token, under one per-request
+ * deadline. CDS Hooks 2.0 ("Prefetch template", "FHIR Resource Access").
  */
 import type {
   Condition,
@@ -11,11 +11,10 @@ import type {
   Patient,
   Procedure,
 } from 'fhir/r4';
-import FhirClient from 'fhirclient/lib/FhirClient';
 import type { CodeLists } from './codes';
 import { DEFAULT_CODE_LISTS } from './codes';
-import type { UnobtainableKey, UnobtainableReason } from './errors';
-import { DataUnobtainableError, FhirServerNotAllowedError } from './errors';
+import type { FaultKey, FaultReason, UnobtainableKey } from './errors';
+import { DataUnobtainableError, FhirServerFaultError, FhirServerNotAllowedError } from './errors';
 import type { PrefetchKey, PrefetchQueries } from './prefetch';
 import { PREFETCH_KEYS, PREFETCH_RESOURCE_TYPES, prefetchQueries } from './prefetch';
 import { hasReadableShape } from './shapes';
@@ -75,14 +74,26 @@ interface Obtained {
   readonly source: DataSource;
 }
 
-/** Why one key's data cannot be used; becomes an entry of DataUnobtainableError. */
+/** Why one key's data cannot be used; becomes an entry of FhirServerFaultError (or DataUnobtainableError). */
 class Unusable extends Error {
   constructor(
-    readonly reason: UnobtainableReason,
+    readonly reason: FaultReason | 'cancelled',
     readonly status?: number,
+    readonly found?: string,
   ) {
     super(reason);
   }
+}
+
+/** A resource type or Bundle type as the server sent it, when it is a plain token; never free text. */
+function typeToken(value: unknown): string {
+  return typeof value === 'string' && /^[A-Za-z][A-Za-z-]{0,63}$/.test(value) ? value : 'unknown';
+}
+
+/** What a `Bundle` of another type, or a resource of another type, was (for `unexpected-resource`). */
+function unexpected(resource: FhirResource): Unusable {
+  const found = resource.resourceType === 'Bundle' ? `Bundle/${typeToken(resource.type)}` : typeToken(resource.resourceType);
+  return new Unusable('unexpected-resource', undefined, found);
 }
 
 type Json = Record<string, unknown>;
@@ -130,7 +141,7 @@ function readPage(key: PrefetchKey, body: unknown, patientId: string): { resourc
   }
   if (key === 'patient') {
     if (body.resourceType !== 'Patient') {
-      throw new Unusable('unexpected-resource');
+      throw unexpected(body);
     }
     if (body.id !== undefined && body.id !== patientId) {
       throw new Unusable('wrong-patient');
@@ -141,7 +152,7 @@ function readPage(key: PrefetchKey, body: unknown, patientId: string): { resourc
     return { resources: [body] };
   }
   if (body.resourceType !== 'Bundle' || body.type !== 'searchset') {
-    throw new Unusable('unexpected-resource');
+    throw unexpected(body);
   }
   const entries = arrayOrEmpty(body.entry);
   const links = arrayOrEmpty(body.link);
@@ -156,7 +167,7 @@ function readPage(key: PrefetchKey, body: unknown, patientId: string): { resourc
       continue;
     }
     if (resource.resourceType !== PREFETCH_RESOURCE_TYPES[key]) {
-      throw new Unusable('unexpected-resource');
+      throw new Unusable('unexpected-resource', undefined, `Bundle/searchset of ${typeToken(resource.resourceType)}`);
     }
     if (!isAboutPatient(resource, patientId)) {
       throw new Unusable('wrong-patient');
@@ -234,33 +245,53 @@ export function allowedFhirServer(fhirServer: string, allowlist: readonly string
   return covered ? target : undefined;
 }
 
-/** fhirclient's basic client with the request's bearer token on every request (held only in memory). */
-class BearerFhirClient extends FhirClient {
-  readonly #authorization: string | undefined;
-
-  constructor(baseUrl: string, accessToken: string | undefined) {
-    super(baseUrl);
-    this.#authorization = accessToken === undefined ? undefined : `Bearer ${accessToken}`;
-  }
-
-  override async getRequestDefaults(): Promise<Partial<RequestInit>> {
-    return this.#authorization === undefined ? {} : { headers: { authorization: this.#authorization } };
-  }
-}
-
 interface FetchContext {
-  readonly client: BearerFhirClient;
   readonly base: URL;
+  /** `Bearer <token>`, sent to the fhirServer base only; undefined when the request carried no token. */
+  readonly authorization: string | undefined;
   readonly patientId: string;
   readonly maxPages: number;
   readonly signal: AbortSignal;
 }
 
+const isRedirect = (response: Response): boolean =>
+  response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400);
+
+/**
+ * One GET of the FHIR server, parsed as JSON. Redirects are never followed (`redirect: 'manual'`): the
+ * bearer token goes to the fhirServer base and nowhere else, so a 3xx answer is a fault of its own
+ * (docs/decisions/0007-fhir-faults.md). The request and the reading of the body share the deadline's signal.
+ */
+async function getJson(url: string, ctx: FetchContext): Promise<unknown> {
+  const response = await fetch(url, {
+    method: 'GET',
+    headers: {
+      accept: 'application/fhir+json, application/json;q=0.9',
+      ...(ctx.authorization === undefined ? {} : { authorization: ctx.authorization }),
+    },
+    redirect: 'manual',
+    credentials: 'omit',
+    signal: ctx.signal,
+  });
+  if (isRedirect(response) || !response.ok) {
+    await response.body?.cancel().catch(() => undefined);
+    // A browser reports a refused redirect as an opaque response with status 0.
+    const status = response.status === 0 ? undefined : response.status;
+    throw new Unusable(isRedirect(response) ? 'redirect-refused' : 'http-error', status);
+  }
+  const body = await response.text();
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    throw new Unusable('malformed-response');
+  }
+}
+
 async function fetchKey(key: PrefetchKey, query: string, ctx: FetchContext): Promise<Obtained> {
   const resources: FhirResource[] = [];
-  let url = query;
+  let url = `${ctx.base.href.replace(/\/+$/, '')}/${query}`;
   for (let pages = 1; ; pages++) {
-    const body = await ctx.client.fhirRequest<unknown>(url, { signal: ctx.signal });
+    const body = await getJson(url, ctx);
     const page = readPage(key, body, ctx.patientId);
     resources.push(...page.resources);
     if (page.next === undefined) {
@@ -284,10 +315,7 @@ function classify(error: unknown, signal: AbortSignal, timedOut: boolean): Unusa
   if (signal.aborted) {
     return new Unusable(timedOut ? 'timeout' : 'cancelled');
   }
-  if (typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number') {
-    return new Unusable('http-error', error.status);
-  }
-  return new Unusable(error instanceof SyntaxError ? 'malformed-response' : 'network-error');
+  return new Unusable('network-error');
 }
 
 /** Settles with the signal's abort, so a fetch that ignores the signal cannot outlive the deadline. */
@@ -304,8 +332,33 @@ function rejectOnAbort(signal: AbortSignal): Promise<never> {
   return aborted;
 }
 
-const failure = (key: PrefetchKey, u: Unusable): UnobtainableKey =>
-  u.status === undefined ? { key, reason: u.reason } : { key, reason: u.reason, status: u.status };
+const failure = (key: PrefetchKey, u: Unusable): UnobtainableKey => ({
+  key,
+  reason: u.reason,
+  ...(u.status === undefined ? {} : { status: u.status }),
+  ...(u.found === undefined ? {} : { found: u.found }),
+});
+
+const isFault = (f: UnobtainableKey): f is FaultKey =>
+  f.reason !== 'cancelled' && f.reason !== 'no-fhir-server' && f.reason !== 'unsupported-authorization' && f.reason !== 'authorization-required';
+
+const refusesAnonymous = (f: UnobtainableKey): boolean => f.reason === 'http-error' && (f.status === 401 || f.status === 403);
+
+/**
+ * The error for the failed keys. The caller went away: DataUnobtainableError (nobody reads the answer).
+ * No token was given and the server wants one: DataUnobtainableError with `authorization-required`, the
+ * EHR integration's error like a missing fhirServer. Otherwise the server failed: FhirServerFaultError.
+ */
+function failed(failures: readonly UnobtainableKey[], cancelled: boolean, anonymous: boolean, deadlineMs: number): DataUnobtainableError {
+  if (cancelled) {
+    return new DataUnobtainableError(failures);
+  }
+  if (anonymous && failures.some(refusesAnonymous)) {
+    return new DataUnobtainableError(failures.map((f) => (refusesAnonymous(f) ? { ...f, reason: 'authorization-required' } : f)));
+  }
+  const faults = failures.filter(isFault);
+  return faults.length === failures.length ? new FhirServerFaultError(faults, deadlineMs) : new DataUnobtainableError(failures);
+}
 
 async function fetchMissing(
   missing: readonly PrefetchKey[],
@@ -325,12 +378,13 @@ async function fetchMissing(
     throw new DataUnobtainableError(missing.map((key) => ({ key, reason: 'unsupported-authorization' })));
   }
 
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort();
-  }, options.deadlineMs ?? DEFAULT_DEADLINE_MS);
+  }, deadlineMs);
   const cancel = (): void => controller.abort();
   options.signal?.addEventListener('abort', cancel, { once: true });
   if (options.signal?.aborted) {
@@ -339,8 +393,8 @@ async function fetchMissing(
 
   try {
     const ctx: FetchContext = {
-      client: new BearerFhirClient(base.href, fhirAuthorization?.access_token),
       base,
+      authorization: fhirAuthorization === undefined ? undefined : `Bearer ${fhirAuthorization.access_token}`,
       patientId: request.patientId,
       maxPages: options.maxPages ?? DEFAULT_MAX_PAGES,
       signal: controller.signal,
@@ -360,7 +414,7 @@ async function fetchMissing(
       }
     });
     if (failures.length > 0) {
-      throw new DataUnobtainableError(failures);
+      throw failed(failures, controller.signal.aborted && !timedOut, fhirAuthorization === undefined, deadlineMs);
     }
     return fetched;
   } finally {
@@ -375,11 +429,15 @@ async function fetchMissing(
  * For each prefetch key: a usable prefetch value (a searchset Bundle of the patient's resources of the
  * expected type, or the Patient) is used as is; `null` means "no data" and counts as obtained; a missing
  * key, an OperationOutcome or an unusable value is fetched from `fhirServer` (CDS Hooks 2.0). Fetches run
- * in parallel under one deadline, follow `next` links up to `maxPages`, and send the request's bearer
- * token only to the `fhirServer` base, which must be covered by `allowedFhirServers`.
+ * in parallel under one deadline, follow `next` links up to `maxPages`, never follow redirects, and send
+ * the request's bearer token only to the `fhirServer` base, which must be covered by `allowedFhirServers`.
+ * All or nothing: when one key fails, nothing fetched for the others is returned.
  *
  * @throws FhirServerNotAllowedError when data must be fetched and `fhirServer` is not allowed (no request is sent).
- * @throws DataUnobtainableError when the data of some key can be obtained neither way (HTTP 412).
+ * @throws FhirServerFaultError when the server was asked and failed for some key (deadline, HTTP error,
+ *   redirect, unreadable or unexpected answer, unreachable): the services answer with a "data unavailable" card.
+ * @throws DataUnobtainableError when the request gave no means to fetch (no `fhirServer`, a non-bearer
+ *   token, no token for a server that requires one) or the caller cancelled (HTTP 412).
  */
 export async function loadPatientRecord(request: LoadRequest, options: LoadOptions): Promise<LoadResult> {
   const obtained = new Map<PrefetchKey, Obtained>();

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The SMART app end to end, in real headless Chromium: the bundled app served by the service under
  * /app/, launched through the SMART launch stand-in (test/support/smart-launcher.ts) with PKCE, reading

@@ -1,6 +1,6 @@
 import type { FhirResource } from 'fhir/r4';
 import { DEFAULT_CODE_LISTS, PROJECT_CODE_SYSTEM, SYSTEMS } from '../../src/fhir/codes';
-import { DataUnobtainableError } from '../../src/fhir/errors';
+import { FhirServerFaultError } from '../../src/fhir/errors';
 import type { LoadRequest } from '../../src/fhir/loader';
 import { loadPatientRecord } from '../../src/fhir/loader';
 import type { PrefetchKey } from '../../src/fhir/prefetch';
@@ -130,11 +130,11 @@ describe('loading the patient record from a real FHIR server', () => {
     expect(server.requests).toHaveLength(PREFETCH_KEYS.length);
   });
 
-  test('with a token the server refuses, every key is unobtainable with HTTP 401', async () => {
+  test('with a token the server refuses, every key is a server fault with HTTP 401', async () => {
     const request = { ...fetchRequest, fhirAuthorization: { access_token: 'wrong', token_type: 'Bearer' } };
     const error: unknown = await loadPatientRecord(request, options()).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DataUnobtainableError);
-    const failures = (error as DataUnobtainableError).failures;
+    expect(error).toBeInstanceOf(FhirServerFaultError);
+    const failures = (error as FhirServerFaultError).failures;
     expect(failures.map((f) => f.key).sort()).toEqual([...PREFETCH_KEYS].sort());
     expect(failures.every((f) => f.reason === 'http-error' && f.status === 401)).toBe(true);
   });
@@ -189,11 +189,11 @@ describe('loading the patient record from a real FHIR server', () => {
     expect(ids(record.observations)).not.toContain('obs-other-patient');
   });
 
-  test('a patient the server does not know is unobtainable with HTTP 404 for the patient key', async () => {
+  test('a patient the server does not know is a server fault with HTTP 404 for the patient key', async () => {
     const error: unknown = await loadPatientRecord({ ...fetchRequest, patientId: 'unknown-patient' }, options()).catch(
       (e: unknown) => e,
     );
-    expect(error).toBeInstanceOf(DataUnobtainableError);
-    expect((error as DataUnobtainableError).failures).toEqual([{ key: 'patient', reason: 'http-error', status: 404 }]);
+    expect(error).toBeInstanceOf(FhirServerFaultError);
+    expect((error as FhirServerFaultError).failures).toEqual([{ key: 'patient', reason: 'http-error', status: 404 }]);
   });
 });

@@ -1,6 +1,6 @@
 import type { Bundle, Observation } from 'fhir/r4';
 import nock from 'nock';
-import { DataUnobtainableError, FhirServerNotAllowedError } from '../../src/fhir/errors';
+import { DataUnobtainableError, FhirServerFaultError, FhirServerNotAllowedError } from '../../src/fhir/errors';
 import type { LoadOptions, LoadRequest } from '../../src/fhir/loader';
 import { allowedFhirServer, loadPatientRecord } from '../../src/fhir/loader';
 import type { PrefetchKey } from '../../src/fhir/prefetch';
@@ -62,9 +62,18 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
+/** The failures of a FHIR server fault: the server was asked and failed (a "data unavailable" card). */
 async function failuresOf(promise: Promise<unknown>): Promise<DataUnobtainableError['failures']> {
   const error = await rejection(promise);
+  expect(error).toBeInstanceOf(FhirServerFaultError);
+  return (error as FhirServerFaultError).failures;
+}
+
+/** The failures when the request gave no means to fetch (or the caller went away): not a server fault (412). */
+async function noAccessFailuresOf(promise: Promise<unknown>): Promise<DataUnobtainableError['failures']> {
+  const error = await rejection(promise);
   expect(error).toBeInstanceOf(DataUnobtainableError);
+  expect(error).not.toBeInstanceOf(FhirServerFaultError);
   return (error as DataUnobtainableError).failures;
 }
 
@@ -104,7 +113,7 @@ describe('fetching what the prefetch lacks, against FHIR server behaviour on dem
     scope.done();
   });
 
-  test('a response slower than the deadline rejects with DataUnobtainableError (timeout) within about the deadline', async () => {
+  test('a response slower than the deadline rejects with FhirServerFaultError (timeout) within about the deadline', async () => {
     const scope = ehr().get(observationsPath).delay(2000).reply(200, searchset([]));
     const started = Date.now();
 
@@ -115,12 +124,12 @@ describe('fetching what the prefetch lacks, against FHIR server behaviour on dem
     scope.done();
   });
 
-  test('the caller’s AbortSignal cancels outstanding fetches', async () => {
+  test('the caller’s AbortSignal cancels outstanding fetches, and that is not a server fault', async () => {
     const scope = ehr().get(observationsPath).delay(2000).reply(200, searchset([]));
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
 
-    const failures = await failuresOf(
+    const failures = await noAccessFailuresOf(
       loadPatientRecord(request(prefetchExcept('observations')), { ...OPTIONS, deadlineMs: 5000, signal: controller.signal }),
     );
 
@@ -130,8 +139,10 @@ describe('fetching what the prefetch lacks, against FHIR server behaviour on dem
 
   test.each([
     [401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login' }] }],
+    [403, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden' }] }],
+    [404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] }],
     [500, 'Internal Server Error'],
-  ])('an HTTP %i answer makes the key unobtainable with that status', async (status, body) => {
+  ])('an HTTP %i answer is a server fault with that status', async (status, body) => {
     const scope = ehr().get(observationsPath).reply(status, body);
 
     const failures = await failuresOf(loadPatientRecord(request(prefetchExcept('observations')), OPTIONS));
@@ -156,18 +167,80 @@ describe('fetching what the prefetch lacks, against FHIR server behaviour on dem
       label: 'a fetched Bundle holding a resource of another type',
       body: searchset([{ resourceType: 'Condition', id: 'c1', subject: { reference: `Patient/${PATIENT}` } }]),
       reason: 'unexpected-resource',
+      found: 'Bundle/searchset of Condition',
+    },
+    {
+      label: 'a history Bundle in place of a searchset',
+      body: { ...searchset([observation('o1')]), type: 'history' },
+      reason: 'unexpected-resource',
+      found: 'Bundle/history',
+    },
+    {
+      label: 'a transaction-response Bundle in place of a searchset',
+      body: { resourceType: 'Bundle', type: 'transaction-response', entry: [] },
+      reason: 'unexpected-resource',
+      found: 'Bundle/transaction-response',
+    },
+    {
+      label: 'an HTML page served as text/html',
+      body: '<html><body>Service unavailable</body></html>',
+      headers: { 'content-type': 'text/html' },
+      reason: 'malformed-response',
     },
     {
       label: 'a fetched Bundle holding another patient\u2019s resource',
       body: searchset([observation('o1'), observation('o2', 'someone-else')]),
       reason: 'wrong-patient',
     },
-  ])('$label makes the key unobtainable ($reason), and nothing of it is used', async ({ body, headers, reason }) => {
+  ])('$label is a server fault ($reason), and nothing of it is used', async ({ body, headers, reason, found }) => {
     const scope = ehr().get(observationsPath).reply(200, body, headers);
 
     const failures = await failuresOf(loadPatientRecord(request(prefetchExcept('observations')), OPTIONS));
 
-    expect(failures).toEqual([{ key: 'observations', reason }]);
+    expect(failures).toEqual([{ key: 'observations', reason, ...(found === undefined ? {} : { found }) }]);
+    scope.done();
+  });
+
+  test.each([301, 302, 303, 307, 308])('an HTTP %i redirect to another host is refused: the other host receives no request', async (status) => {
+    const scope = ehr().get(observationsPath).reply(status, '', { location: 'https://elsewhere.example.com/fhir/Observation?patient=p1' });
+    const elsewhere = nock('https://elsewhere.example.com').get(() => true).reply(200, searchset([]));
+
+    const failures = await failuresOf(loadPatientRecord(request(prefetchExcept('observations')), OPTIONS));
+
+    expect(failures).toEqual([{ key: 'observations', reason: 'redirect-refused', status }]);
+    scope.done();
+    expect(elsewhere.isDone()).toBe(false);
+  });
+
+  test('a 201 with an empty body and a Location elsewhere is not followed (the token would go with it)', async () => {
+    const scope = ehr().get(observationsPath).reply(201, '', { location: 'https://elsewhere.example.com/fhir/Bundle/1', 'content-type': 'application/fhir+json' });
+    const elsewhere = nock('https://elsewhere.example.com').get(() => true).reply(200, searchset([]));
+
+    const failures = await failuresOf(loadPatientRecord(request(prefetchExcept('observations')), OPTIONS));
+
+    expect(failures).toEqual([{ key: 'observations', reason: 'malformed-response' }]);
+    scope.done();
+    expect(elsewhere.isDone()).toBe(false);
+  });
+
+  test.each([401, 403])('without fhirAuthorization, an HTTP %i is the request’s missing token (authorization-required), not a server fault', async (status) => {
+    const scope = nock(ORIGIN, { badheaders: ['authorization'] })
+      .get(observationsPath)
+      .reply(status, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login' }] });
+    const withoutAuthorization: LoadRequest = { patientId: PATIENT, prefetch: prefetchExcept('observations'), fhirServer: BASE };
+
+    const failures = await noAccessFailuresOf(loadPatientRecord(withoutAuthorization, OPTIONS));
+
+    expect(failures).toEqual([{ key: 'observations', reason: 'authorization-required', status }]);
+    scope.done();
+  });
+
+  test('a network error (connection refused) is a server fault', async () => {
+    const scope = ehr().get(observationsPath).replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
+
+    const failures = await failuresOf(loadPatientRecord(request(prefetchExcept('observations')), OPTIONS));
+
+    expect(failures).toEqual([{ key: 'observations', reason: 'network-error' }]);
     scope.done();
   });
 
@@ -271,7 +344,7 @@ describe('when no request may or can be made', () => {
   });
 
   test('with no prefetch and no fhirServer, every key is unobtainable (no-fhir-server)', async () => {
-    const failures = await failuresOf(loadPatientRecord({ patientId: PATIENT }, OPTIONS));
+    const failures = await noAccessFailuresOf(loadPatientRecord({ patientId: PATIENT }, OPTIONS));
 
     expect(failures).toEqual(PREFETCH_KEYS.map((key) => ({ key, reason: 'no-fhir-server' })));
     expect(unmatched).toEqual([]);
@@ -289,7 +362,7 @@ describe('when no request may or can be made', () => {
   test('a fhirAuthorization that is not a bearer token makes the missing keys unobtainable without a request', async () => {
     const req = { ...request(prefetchExcept('conditions')), fhirAuthorization: { access_token: 'x', token_type: 'MAC' } };
 
-    const failures = await failuresOf(loadPatientRecord(req, OPTIONS));
+    const failures = await noAccessFailuresOf(loadPatientRecord(req, OPTIONS));
 
     expect(failures).toEqual([{ key: 'conditions', reason: 'unsupported-authorization' }]);
     expect(unmatched).toEqual([]);
