@@ -2,15 +2,18 @@
  * `npm run report`: the acceptance / override report of the cards this service issued, from the store.
  *
  *   DATABASE_PATH=data/npc-cds.sqlite npm run report -- [--since 2026-01-01] [--json]
+ *   DATABASE_URL=postgres://npc_cds@db.example.org/npc_cds npm run report
  *
- * Exits 0 after printing the report, 1 when the database does not exist or cannot be read, 2 on a
- * usage error. It never creates a database: a report on nothing is a mistake worth saying so.
+ * The store is chosen as the service chooses it (src/store/open.ts): PostgreSQL when DATABASE_URL is set,
+ * else the SQLite file. Exits 0 after printing the report, 1 when the database does not exist or cannot be
+ * read, 2 on a usage error. It never creates a database or a schema: a report on nothing is a mistake
+ * worth saying so.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { describeStore, openStore, usesPostgres, type StoreConfig } from './store/open';
 import { formatReport } from './store/report';
-import { openSqliteStore } from './store/sqlite';
 
 /** Where the report's output goes (stdout and stderr of the process by default). */
 export interface ReportIo {
@@ -21,7 +24,8 @@ export interface ReportIo {
 /** The database path used when `DATABASE_PATH` is not set, relative to the working directory. */
 export const DEFAULT_DATABASE_PATH = 'data/npc-cds.sqlite';
 
-const USAGE = 'usage: npm run report -- [--since <ISO date>] [--json]   (database: DATABASE_PATH, default data/npc-cds.sqlite)\n';
+const USAGE =
+  'usage: npm run report -- [--since <ISO date>] [--json]   (database: DATABASE_URL for PostgreSQL, else DATABASE_PATH, default data/npc-cds.sqlite)\n';
 
 /** The message of a thrown value (errors from the native SQLite module are not always `instanceof Error`). */
 function messageOf(error: unknown): string {
@@ -60,13 +64,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
     return 2;
   }
 
-  const file = env['DATABASE_PATH'] !== undefined && env['DATABASE_PATH'] !== '' ? env['DATABASE_PATH'] : DEFAULT_DATABASE_PATH;
-  if (!existsSync(file)) {
-    io.err(`No database at ${path.resolve(file)}: nothing to report. Set DATABASE_PATH to the service's database.\n`);
+  const config = storeConfig(env);
+  if (usesPostgres(config) && !/^postgres(ql)?:\/\//i.test(config.databaseUrl)) {
+    io.err(`DATABASE_URL must be a postgres:// or postgresql:// URL, not ${describeStore(config)}\n`);
+    return 1;
+  }
+  if (!usesPostgres(config) && !existsSync(config.databasePath)) {
+    io.err(`No database at ${path.resolve(config.databasePath)}: nothing to report. Set DATABASE_PATH (or DATABASE_URL) to the service's database.\n`);
     return 1;
   }
   try {
-    const store = await openSqliteStore(file, { fileMustExist: true });
+    const store = await openStore(config, { sqlite: { fileMustExist: true }, postgres: { migrate: false, maxConnections: 1 } });
     try {
       const report = await store.report(values.since !== undefined ? { since: values.since } : {});
       io.out(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
@@ -75,9 +83,19 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
       await store.close();
     }
   } catch (error) {
-    io.err(`Cannot read the database at ${path.resolve(file)}: ${messageOf(error)}\n`);
+    io.err(`Cannot read the database at ${describeStore(config)}: ${messageOf(error)}\n`);
     return 1;
   }
+}
+
+/** The store settings from the environment, as the service reads them (the URL wins over the path). */
+function storeConfig(env: NodeJS.ProcessEnv): StoreConfig {
+  const url = env['DATABASE_URL'];
+  const file = env['DATABASE_PATH'];
+  return {
+    databaseUrl: url !== undefined && url !== '' ? url : undefined,
+    databasePath: file !== undefined && file !== '' ? file : DEFAULT_DATABASE_PATH,
+  };
 }
 
 if (require.main === module) {

@@ -1,25 +1,14 @@
 /**
  * The embedded SQLite store (better-sqlite3). better-sqlite3 is synchronous; the methods return promises
- * so that callers are written for the {@link Store} interface a PostgreSQL store will share.
+ * so that callers are written for the {@link Store} interface the PostgreSQL store shares.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, pendingMigrations, type Migration } from './migrations';
-import {
-  feedbackKey,
-  rate,
-  toUtcIso,
-  type FeedbackItem,
-  type FeedbackResult,
-  type IssuedCard,
-  type OverrideReasonCount,
-  type Report,
-  type ReportOptions,
-  type RuleReportRow,
-  type Store,
-} from './store';
+import { REPORT_SQL, assembleReport, reportWindow, type CountsRow, type ReasonRow, type ReportResult, type TotalsRow } from './queries';
+import { feedbackKey, toUtcIso, type FeedbackItem, type FeedbackResult, type IssuedCard, type Report, type ReportOptions, type Store } from './store';
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -33,18 +22,6 @@ export interface SqliteStoreOptions {
 
 const SALT_KEY = 'patient_hash_salt';
 
-/** Cards issued in the report window, then each such card's latest feedback item. */
-const LATEST_CTE = `
-  WITH cards AS (
-    SELECT uuid FROM issued_cards WHERE (@since IS NULL OR issued_at >= @since)
-  ),
-  ranked AS (
-    SELECT f.card_uuid, f.outcome, f.override_code, f.override_display,
-           ROW_NUMBER() OVER (PARTITION BY f.card_uuid ORDER BY f.outcome_at DESC, f.received_at DESC, f.id DESC) AS rn
-    FROM feedback f JOIN cards c ON c.uuid = f.card_uuid
-  ),
-  latest AS (SELECT card_uuid, outcome, override_code, override_display FROM ranked WHERE rn = 1)`;
-
 const SQL = {
   insertCard: `INSERT INTO issued_cards (uuid, service, hook_instance, card_kind, issued_at, patient_hash)
     VALUES (@uuid, @service, @hookInstance, @cardKind, @issuedAt, @patientHash) ON CONFLICT (uuid) DO NOTHING`,
@@ -57,58 +34,7 @@ const SQL = {
   insertSalt: 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING',
   selectMeta: 'SELECT value FROM meta WHERE key = ?',
   ping: 'SELECT 1 AS ok',
-  rows: `${LATEST_CTE}
-    SELECT cf.rule, cf.outcome,
-      COUNT(DISTINCT cf.card_uuid) AS cards_issued,
-      COUNT(DISTINCT l.card_uuid) AS cards_with_feedback,
-      COUNT(DISTINCT CASE WHEN l.outcome = 'accepted' THEN l.card_uuid END) AS accepted,
-      COUNT(DISTINCT CASE WHEN l.outcome = 'overridden' THEN l.card_uuid END) AS overridden
-    FROM card_findings cf
-      JOIN cards c ON c.uuid = cf.card_uuid
-      LEFT JOIN latest l ON l.card_uuid = cf.card_uuid
-    GROUP BY cf.rule, cf.outcome
-    ORDER BY cf.rule, cf.outcome`,
-  reasons: `${LATEST_CTE}
-    SELECT cf.rule, cf.outcome, l.override_code AS code, MIN(l.override_display) AS display,
-      COUNT(DISTINCT cf.card_uuid) AS count
-    FROM card_findings cf
-      JOIN cards c ON c.uuid = cf.card_uuid
-      JOIN latest l ON l.card_uuid = cf.card_uuid
-    WHERE l.outcome = 'overridden' AND l.override_code IS NOT NULL
-    GROUP BY cf.rule, cf.outcome, l.override_code
-    ORDER BY count DESC, code`,
-  totals: `${LATEST_CTE}
-    SELECT
-      (SELECT COUNT(*) FROM cards) AS cards_issued,
-      (SELECT COUNT(*) FROM latest) AS cards_with_feedback,
-      (SELECT COUNT(*) FROM latest WHERE outcome = 'accepted') AS accepted,
-      (SELECT COUNT(*) FROM latest WHERE outcome = 'overridden') AS overridden`,
-  unknownFeedback: `SELECT COUNT(*) AS n FROM feedback f
-    WHERE NOT EXISTS (SELECT 1 FROM issued_cards c WHERE c.uuid = f.card_uuid)
-      AND (@since IS NULL OR f.received_at >= @since)`,
 } as const;
-
-interface RowCounts {
-  rule: string;
-  outcome: string;
-  cards_issued: number;
-  cards_with_feedback: number;
-  accepted: number;
-  overridden: number;
-}
-interface ReasonRow {
-  rule: string;
-  outcome: string;
-  code: string;
-  display: string | null;
-  count: number;
-}
-interface TotalsRow {
-  cards_issued: number;
-  cards_with_feedback: number;
-  accepted: number;
-  overridden: number;
-}
 
 /** Applies the pending migrations and records them, all in one immediate (write-locked) transaction. */
 function migrate(db: Database.Database, migrations: readonly Migration[]): void {
@@ -160,10 +86,10 @@ function prepareStatements(db: Database.Database) {
     insertSalt: db.prepare<[string, string]>(SQL.insertSalt),
     selectMeta: db.prepare<[string], { value: string }>(SQL.selectMeta),
     ping: db.prepare<[], { ok: number }>(SQL.ping),
-    rows: db.prepare<[{ since: string | null }], RowCounts>(SQL.rows),
-    reasons: db.prepare<[{ since: string | null }], ReasonRow>(SQL.reasons),
-    totals: db.prepare<[{ since: string | null }], TotalsRow>(SQL.totals),
-    unknownFeedback: db.prepare<[{ since: string | null }], { n: number }>(SQL.unknownFeedback),
+    rows: db.prepare<[{ since: string | null }], CountsRow>(REPORT_SQL.rows),
+    reasons: db.prepare<[{ since: string | null }], ReasonRow>(REPORT_SQL.reasons),
+    totals: db.prepare<[{ since: string | null }], TotalsRow>(REPORT_SQL.totals),
+    unknownFeedback: db.prepare<[{ since: string | null }], { n: number }>(REPORT_SQL.unknownFeedback),
   };
 }
 
@@ -223,49 +149,18 @@ class SqliteStore implements Store {
   }
 
   async report(options: ReportOptions = {}): Promise<Report> {
-    const since = options.since === undefined ? undefined : toUtcIso(options.since, 'since');
-    const generatedAt = options.now === undefined ? new Date().toISOString() : toUtcIso(options.now, 'now');
-    const params = { since: since ?? null };
+    const window = reportWindow(options);
+    const params = { since: window.since ?? null };
     // One read transaction, so that the rows, reasons and totals describe the same snapshot.
-    return this.db.transaction((): Report => {
-      const reasons = new Map<string, OverrideReasonCount[]>();
-      for (const r of this.statements.reasons.all(params)) {
-        const key = JSON.stringify([r.rule, r.outcome]);
-        const list = reasons.get(key) ?? [];
-        list.push({ code: r.code, ...(r.display !== null ? { display: r.display } : {}), count: r.count });
-        reasons.set(key, list);
-      }
-      const rows = this.statements.rows.all(params).map(
-        (r): RuleReportRow => ({
-          rule: r.rule,
-          outcome: r.outcome,
-          cardsIssued: r.cards_issued,
-          cardsWithFeedback: r.cards_with_feedback,
-          accepted: r.accepted,
-          overridden: r.overridden,
-          acceptanceRate: rate(r.accepted, r.cards_with_feedback),
-          overrideRate: rate(r.overridden, r.cards_with_feedback),
-          overrideReasons: reasons.get(JSON.stringify([r.rule, r.outcome])) ?? [],
-        }),
-      );
-      const t = this.statements.totals.get(params) ?? { cards_issued: 0, cards_with_feedback: 0, accepted: 0, overridden: 0 };
-      const unknown = this.statements.unknownFeedback.get(params)?.n ?? 0;
-      return {
-        generatedAt,
-        ...(since !== undefined ? { since } : {}),
-        rows,
-        feedbackForUnknownCards: unknown,
-        cardsIssued: t.cards_issued,
-        totals: {
-          cardsIssued: t.cards_issued,
-          cardsWithFeedback: t.cards_with_feedback,
-          accepted: t.accepted,
-          overridden: t.overridden,
-          acceptanceRate: rate(t.accepted, t.cards_with_feedback),
-          overrideRate: rate(t.overridden, t.cards_with_feedback),
-        },
-      };
-    })();
+    const result = this.db.transaction(
+      (): ReportResult => ({
+        rows: this.statements.rows.all(params),
+        reasons: this.statements.reasons.all(params),
+        totals: this.statements.totals.get(params),
+        unknownFeedback: this.statements.unknownFeedback.get(params)?.n,
+      }),
+    )();
+    return assembleReport(result, window);
   }
 
   async patientHashSalt(): Promise<string> {

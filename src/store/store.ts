@@ -1,6 +1,6 @@
 /**
  * The store of issued cards and CDS Hooks 2.0 feedback: the interface every backend implements
- * (embedded SQLite now, PostgreSQL later, same schema and migrations) and the pure helpers they share.
+ * (embedded SQLite, PostgreSQL; same schema, migrations and report SQL) and the pure helpers they share.
  *
  * Timestamps are kept as ISO-8601 text in UTC (`2026-03-02T10:00:00.000Z`) so that comparing the text
  * compares the instants, in SQLite and PostgreSQL alike.
