@@ -1,5 +1,6 @@
 // Lint rules, including the one-way import direction of conventions.md:
-// cds, app, store -> fhir -> core, and core imports nothing outside itself.
+// cds, app, store -> fhir -> core, and core imports nothing outside itself. The embedded demo (src/demo)
+// sits on top: it may import anything; nothing of the product imports it (server.ts starts it).
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
@@ -11,6 +12,10 @@ const upward = (layers) => ({
   regex: `(^|/)(${layers.join('|')})(/|$)`,
   message: 'Imports go one way: cds, app, store -> fhir -> core. Nothing imports upward.',
 });
+const noDemo = {
+  regex: '(^|/)demo(/|$)',
+  message: 'The embedded demo is started by server.ts only; the product does not depend on it.',
+};
 
 module.exports = tseslint.config(
   { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'test-results/**'] },
@@ -35,14 +40,18 @@ module.exports = tseslint.config(
   },
   {
     files: ['src/fhir/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [upward(['cds', 'app', 'store'])] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [upward(['cds', 'app', 'store', 'demo'])] }] },
   },
   {
     files: ['src/app/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [upward(['cds', 'store'])] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [upward(['cds', 'store', 'demo'])] }] },
+  },
+  {
+    files: ['src/cds/**/*.ts', 'src/app.ts', 'src/config.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noDemo] }] },
   },
   {
     files: ['src/store/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [upward(['cds', 'app'])] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [upward(['cds', 'app', 'demo'])] }] },
   },
 );

@@ -26,6 +26,8 @@ export interface AppDeps {
   readonly services?: readonly ServiceDefinition[];
   /** Salt for patient hashes; by default the configured one, else the store's own. */
   readonly patientHashSalt?: string;
+  /** More routes, mounted at the root before the not-found handler (the embedded demo's EHR page). */
+  readonly routes?: readonly express.Router[];
 }
 
 export interface SecurityStatus {
@@ -200,6 +202,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
       status: storeOk ? 'ok' : 'degraded',
       security: { mode: security.mode, issuers: security.issuers },
       store: { kind: store.kind, ok: storeOk },
+      demo: config.demo,
       warnings: security.warnings,
     });
   });
@@ -272,6 +275,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
   });
 
   app.use('/app', smartAppRoutes(config));
+  for (const router of deps.routes ?? []) app.use(router);
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(notFound('Resource')));
   app.use(errorHandler(logger));

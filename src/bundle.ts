@@ -10,7 +10,7 @@ import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
 import Handlebars from 'handlebars';
-import { DEFAULT_APP_DIR, PROJECT_ROOT } from './paths';
+import { DEFAULT_APP_DIR, DEFAULT_DEMO_DIR, PROJECT_ROOT } from './paths';
 
 const ENTRY_POINTS = {
   launch: path.join(PROJECT_ROOT, 'src', 'app', 'browser', 'launch.ts'),
@@ -46,12 +46,21 @@ function sizes(metafile: Metafile, outDir: string): Record<string, number> {
 }
 
 /** Bundles the app into `outDir` (emptied first). Minified, with linked source maps. */
-export async function bundleSmartApp(outDir: string = DEFAULT_APP_DIR): Promise<BundleResult> {
+export function bundleSmartApp(outDir: string = DEFAULT_APP_DIR): Promise<BundleResult> {
+  return bundle(ENTRY_POINTS, path.join(PROJECT_ROOT, 'src', 'app', 'public'), outDir);
+}
+
+/** Bundles the embedded demo's EHR page (src/demo/browser, src/demo/public) into `outDir` (emptied first). */
+export function bundleDemoEhr(outDir: string = DEFAULT_DEMO_DIR): Promise<BundleResult> {
+  return bundle({ ehr: path.join(PROJECT_ROOT, 'src', 'demo', 'browser', 'ehr.ts') }, path.join(PROJECT_ROOT, 'src', 'demo', 'public'), outDir);
+}
+
+async function bundle(entryPoints: Record<string, string>, publicDir: string, outDir: string): Promise<BundleResult> {
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   const result = await build({
     absWorkingDir: PROJECT_ROOT,
-    entryPoints: ENTRY_POINTS,
+    entryPoints,
     outdir: outDir,
     bundle: true,
     platform: 'browser',
@@ -65,18 +74,22 @@ export async function bundleSmartApp(outDir: string = DEFAULT_APP_DIR): Promise<
     define: { 'process.env.NODE_ENV': '"production"' },
     plugins: [precompiledTemplates],
   });
-  await cp(path.join(PROJECT_ROOT, 'src', 'app', 'public'), outDir, { recursive: true });
+  await cp(publicDir, outDir, { recursive: true });
   return { outDir, outputs: sizes(result.metafile, outDir) };
 }
 
 if (require.main === module) {
-  bundleSmartApp(process.argv[2]).then(
-    (result) => {
-      const total = Object.entries(result.outputs).filter(([f]) => f.endsWith('.js'));
-      process.stdout.write(`SMART app bundled into ${result.outDir}: ${total.map(([f, b]) => `${f} ${(b / 1024).toFixed(0)} KiB`).join(', ')}\n`);
+  const kb = (result: BundleResult) =>
+    Object.entries(result.outputs)
+      .filter(([f]) => f.endsWith('.js'))
+      .map(([f, b]) => `${f} ${(b / 1024).toFixed(0)} KiB`)
+      .join(', ');
+  Promise.all([bundleSmartApp(), bundleDemoEhr()]).then(
+    ([app, demo]) => {
+      process.stdout.write(`SMART app bundled into ${app.outDir}: ${kb(app)}\nDemo EHR bundled into ${demo.outDir}: ${kb(demo)}\n`);
     },
     (error: unknown) => {
-      process.stderr.write(`SMART app bundle failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`Browser bundle failed: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exitCode = 1;
     },
   );

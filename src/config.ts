@@ -4,6 +4,7 @@
  * Every setting, its default and an example are in docs/configuration.md.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_THRESHOLDS, type IctosNormalization, type ThresholdSets } from './core';
@@ -43,6 +44,15 @@ export interface Config {
     readonly dir: string;
   };
   readonly databasePath: string;
+  /** PostgreSQL connection URL: when set, the shared PostgreSQL store replaces the SQLite file (several instances). */
+  readonly databaseUrl?: string | undefined;
+  /** Worker processes (cluster mode); 1 runs the service in the main process. */
+  readonly workers: number;
+  /**
+   * The embedded demo (synthetic patients, in-memory FHIR server, SMART launch stand-in, demo EHR page at
+   * `/`): on with no production configuration, never with one (see {@link demoDecision}).
+   */
+  readonly demo: boolean;
   readonly patientHashSalt?: string | undefined;
   readonly adminToken?: string | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -159,6 +169,31 @@ function safeJson(name: string, s: string): unknown {
   }
 }
 
+/** Settings that make a configuration a production one: with any of them the demo does not run. */
+export const PRODUCTION_SETTINGS = ['TRUSTED_ISSUERS', 'TRUSTED_ISSUERS_FILE', 'ALLOWED_FHIR_SERVERS', 'DATABASE_URL', 'SMART_APP_URL', 'PUBLIC_BASE_URL'] as const;
+
+/**
+ * Whether the embedded demo runs. DEMO=on or off decides; by default (DEMO unset or `auto`) it runs
+ * unless NODE_ENV is `production` or any of {@link PRODUCTION_SETTINGS} is set. DEMO=on with one of them
+ * is refused: the demo would mix synthetic patients into a real integration.
+ */
+export function demoDecision(env: NodeJS.ProcessEnv): boolean {
+  const mode = parse('DEMO', z.enum(['auto', 'on', 'off']), (env['DEMO'] ?? 'auto').trim().toLowerCase() || 'auto');
+  const production = PRODUCTION_SETTINGS.filter((name) => env[name] !== undefined && env[name] !== '');
+  if (mode === 'on' && production.length > 0) throw new ConfigError(`DEMO=on cannot be combined with production settings (${production.join(', ')})`);
+  if (mode !== 'auto') return mode === 'on';
+  return production.length === 0 && env['NODE_ENV'] !== 'production';
+}
+
+function workers(env: NodeJS.ProcessEnv, cores: number): number {
+  const raw = env['WORKERS']?.trim();
+  if (raw === undefined || raw === '') return 1;
+  if (raw.toLowerCase() === 'auto') return Math.max(1, cores);
+  return int('WORKERS', raw, 1, 1, 256);
+}
+
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
+
 /**
  * Reads the configuration from environment variables. Relative file paths are resolved against
  * `baseDir` (the working directory by default).
@@ -177,6 +212,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
   const logLevel = parse('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), env['LOG_LEVEL'] ?? 'info');
   const salt = env['PATIENT_HASH_SALT'];
   if (salt !== undefined && salt.length < 16) throw new ConfigError('PATIENT_HASH_SALT: use at least 16 characters');
+  const databaseUrl = env['DATABASE_URL'] !== undefined && env['DATABASE_URL'] !== '' ? parse('DATABASE_URL', postgresUrl, env['DATABASE_URL']) : undefined;
+  const demo = demoDecision(env);
+  const workerCount = workers(env, availableParallelism());
+  if (demo && workerCount > 1) throw new ConfigError('WORKERS: the demo runs in one process; set WORKERS=1 or DEMO=off');
   const adminToken = env['ADMIN_TOKEN'];
   if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN: use at least 16 characters');
   return {
@@ -206,6 +245,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
       dir: path.resolve(baseDir, env['SMART_APP_DIR'] ?? DEFAULT_APP_DIR),
     },
     databasePath: env['DATABASE_PATH'] ?? path.join('data', 'npc-cds.sqlite'),
+    databaseUrl,
+    workers: workerCount,
+    demo,
     patientHashSalt: salt,
     adminToken,
     logLevel,

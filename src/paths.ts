@@ -16,3 +16,6 @@ export const PROJECT_ROOT = findRoot(__dirname);
 
 /** Where `npm run build` writes the bundled SMART app, and where the server serves `/app/` from by default. */
 export const DEFAULT_APP_DIR = path.join(PROJECT_ROOT, 'dist', 'app');
+
+/** Where `npm run build` writes the embedded demo's EHR page, and where the demo serves it from. */
+export const DEFAULT_DEMO_DIR = path.join(PROJECT_ROOT, 'dist', 'demo');

@@ -1,44 +1,191 @@
 /**
  * Entry point of `npm start`: reads the configuration, opens the store, builds the app and listens on
- * PORT. Stops cleanly on SIGINT / SIGTERM.
+ * PORT. With no production configuration it also runs the embedded demo (src/demo) and serves the demo
+ * EHR page at `/`. With WORKERS > 1 (or `auto`: one per core) a primary process forks that many workers
+ * that share the port (node:cluster) and replaces a worker that dies. Stops cleanly on SIGINT / SIGTERM.
  */
+import cluster from 'node:cluster';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
 import { buildApp, securityStatus } from './app';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, type Config } from './config';
+import { startDemo, type Demo } from './demo';
 import { createLogger } from './logger';
-import { openSqliteStore } from './store/sqlite';
+import { describeStore, openStore } from './store/open';
+import type { Store } from './store/store';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
+/** A running service: where it listens, and how to stop it. */
+export interface RunningService {
+  /** The URL to open: the demo EHR page when the demo runs, else the discovery endpoint. */
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+const displayHost = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host);
+
+function listen(server: Server, config: Config): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Starts one service process: listens first (so that the demo knows its own URL, PORT=0 included), then
+ * builds the app and hands it the requests; until then requests get 503.
+ */
+export async function startService(env: NodeJS.ProcessEnv = process.env, out: (line: string) => void = (l) => process.stdout.write(l)): Promise<RunningService> {
+  let config = loadConfig(env);
   const logger = createLogger(config.logLevel);
-  const store = await openSqliteStore(config.databasePath);
-  const app = await buildApp({ config, store, logger });
-  const security = securityStatus(config);
-  for (const warning of security.warnings) {
-    logger.warn({ security: security.mode }, warning);
-    process.stderr.write(`\n  WARNING: ${warning}\n\n`);
-  }
-  const server = app.listen(config.port, config.host, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : config.port;
-    logger.info({ port, host: config.host, security: security.mode, store: store.kind }, 'listening');
-    process.stdout.write(`npc-cds CDS Hooks service: http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/cds-services (security: ${security.mode})\n`);
+  const server = createServer((_req, res) => {
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"starting","message":"The service is starting"}');
   });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;
-  const stop = (signal: string) => {
-    logger.info({ signal }, 'stopping');
-    server.close(() => {
-      void store.close().then(() => process.exit(0));
-    });
-    setTimeout(() => process.exit(1), 10_000).unref();
+  const port = await listen(server, config);
+  const origin = `http://${displayHost(config.host)}:${port}`;
+
+  let demo: Demo | undefined;
+  let opened: Store | undefined;
+  let store: Store;
+  try {
+    if (config.demo) {
+      demo = await startDemo({ ...config, port }, { baseUrl: origin });
+      // Demo cards and feedback stay in memory unless DATABASE_PATH says otherwise.
+      config = { ...demo.config, databasePath: env['DATABASE_PATH'] ?? ':memory:' };
+    }
+    store = opened = await openStore(config, { postgres: { onError: (e) => logger.warn({ err: e.message }, 'database connection lost') } });
+    const app = await buildApp({ config, store, logger, ...(demo !== undefined ? { routes: [demo.routes(store)] } : {}) });
+    server.removeAllListeners('request');
+    server.on('request', app);
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await demo?.close();
+    await opened?.close();
+    throw error;
+  }
+
+  const security = securityStatus(config);
+  for (const warning of security.warnings) {
+    logger.warn({ security: security.mode }, warning);
+    if (!config.demo) process.stderr.write(`\n  WARNING: ${warning}\n\n`);
+  }
+  logger.info({ port, host: config.host, security: security.mode, store: store.kind, demo: config.demo, pid: process.pid }, 'listening');
+  const url = demo !== undefined ? `${origin}/` : `${origin}/cds-services`;
+  if (cluster.isPrimary) {
+    if (demo !== undefined) {
+      out(
+        [
+          '',
+          '  npc-cds DEMO: synthetic patients in an in-memory FHIR server, a SMART launch stand-in and a demo EHR.',
+          '  Not for clinical use; it runs only without production settings (docs/configuration.md).',
+          '',
+          `  Open the demo EHR:   ${url}`,
+          `  CDS Hooks discovery: ${origin}/cds-services   (security: ${security.mode})`,
+          `  Demo FHIR server:    ${demo.launcher.issuer}`,
+          '',
+          '',
+        ].join('\n'),
+      );
+    } else {
+      out(`npc-cds CDS Hooks service: ${url} (security: ${security.mode}, store: ${store.kind} ${describeStore(config)})\n`);
+    }
+  }
+
+  return {
+    url,
+    server,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await demo?.close();
+      await store.close();
+    },
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-main().catch((err: unknown) => {
-  const message = err instanceof ConfigError ? `configuration error: ${err.message}` : err instanceof Error ? err.message : String(err);
-  process.stderr.write(`npc-cds could not start: ${message}\n`);
-  process.exit(1);
-});
+/** Stops on SIGINT / SIGTERM, forcing an exit if closing takes longer than 10 s. */
+function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    setTimeout(() => process.exit(1), 10_000).unref();
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+}
+
+/** Restarts allowed per minute before the primary gives up (a worker that dies at once would loop). */
+const MAX_RESTARTS_PER_MINUTE = 10;
+
+/** The cluster primary: forks the workers, replaces one that dies, stops them all on a signal. */
+function runPrimary(config: Config, logger: Logger): void {
+  let stopping = false;
+  let announced = false;
+  const restarts: number[] = [];
+  for (let i = 0; i < config.workers; i += 1) cluster.fork();
+  cluster.on('listening', (_worker, address) => {
+    if (announced) return;
+    announced = true;
+    process.stdout.write(`npc-cds CDS Hooks service: http://${displayHost(config.host)}:${address.port}/cds-services (${config.workers} workers, primary pid ${process.pid})\n`);
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    const now = Date.now();
+    restarts.push(now);
+    while (restarts.length > 0 && (restarts[0] ?? now) < now - 60_000) restarts.shift();
+    logger.error({ worker: worker.process.pid, code, signal }, 'worker exited');
+    if (restarts.length > MAX_RESTARTS_PER_MINUTE) {
+      logger.fatal({ restarts: restarts.length }, 'workers keep exiting; stopping');
+      process.stderr.write('npc-cds: workers keep exiting; see the log\n');
+      process.exit(1);
+    }
+    cluster.fork();
+  });
+  stopOnSignals(logger, async () => {
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            w.once('exit', () => resolve());
+            w.process.kill('SIGTERM');
+          }),
+      ),
+    );
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  if (config.workers > 1 && cluster.isPrimary) {
+    runPrimary(config, logger);
+    return;
+  }
+  const running = await startService();
+  stopOnSignals(logger, () => running.close());
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    const message = err instanceof ConfigError ? `configuration error: ${err.message}` : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`npc-cds could not start: ${message}\n`);
+    process.exit(1);
+  });
+}

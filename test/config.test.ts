@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../src/config';
+import { availableParallelism } from 'node:os';
+import { ConfigError, demoDecision, loadConfig, PRODUCTION_SETTINGS } from '../src/config';
 import { DEFAULT_THRESHOLDS } from '../src/core';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'npc-cds-config-'));
@@ -91,5 +92,36 @@ describe('configuration from the environment', () => {
   ])('a wrong %s stops start-up with a message naming it', (name, env) => {
     expect(() => loadConfig(env, dir)).toThrow(ConfigError);
     expect(() => loadConfig(env, dir)).toThrow(name);
+  });
+});
+
+describe('the demo, the store and cluster mode', () => {
+  test('with nothing set the demo runs, in one process, on the SQLite file', () => {
+    expect(loadConfig({}, dir)).toMatchObject({ demo: true, workers: 1, databaseUrl: undefined, databasePath: path.join('data', 'npc-cds.sqlite') });
+  });
+
+  test.each(PRODUCTION_SETTINGS.map((name) => [name]))('with %s set the demo does not run', (name) => {
+    const value = name === 'TRUSTED_ISSUERS' ? '[]' : name === 'TRUSTED_ISSUERS_FILE' ? file('issuers-empty.json', []) : name === 'DATABASE_URL' ? 'postgres://npc@db.example/npc' : 'https://fhir.example.org/r4';
+    expect(demoDecision({ [name]: value })).toBe(false);
+  });
+
+  test('NODE_ENV=production or DEMO=off turns the demo off; DEMO=on turns it on only without production settings', () => {
+    expect(demoDecision({ NODE_ENV: 'production' })).toBe(false);
+    expect(demoDecision({ DEMO: 'off' })).toBe(false);
+    expect(demoDecision({ DEMO: 'on', NODE_ENV: 'production' })).toBe(true);
+    expect(() => demoDecision({ DEMO: 'on', ALLOWED_FHIR_SERVERS: 'https://fhir.example.org/r4' })).toThrow(/DEMO=on cannot be combined with production settings \(ALLOWED_FHIR_SERVERS\)/);
+    expect(() => demoDecision({ DEMO: 'maybe' })).toThrow(ConfigError);
+  });
+
+  test('DATABASE_URL must be a PostgreSQL URL', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgresql://npc:secret@db.example:5432/npc' }, dir).databaseUrl).toBe('postgresql://npc:secret@db.example:5432/npc');
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://db.example/npc' }, dir)).toThrow(/DATABASE_URL/);
+  });
+
+  test('WORKERS is a count or auto (one per core), and the demo refuses more than one', () => {
+    expect(loadConfig({ WORKERS: '4', DEMO: 'off' }, dir).workers).toBe(4);
+    expect(loadConfig({ WORKERS: 'auto', DEMO: 'off' }, dir).workers).toBe(availableParallelism());
+    expect(() => loadConfig({ WORKERS: '0', DEMO: 'off' }, dir)).toThrow(/WORKERS/);
+    expect(() => loadConfig({ WORKERS: '2' }, dir)).toThrow(/the demo runs in one process/);
   });
 });

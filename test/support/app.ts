@@ -27,7 +27,7 @@ export type HookName = keyof typeof SERVICE_IDS;
 
 /** The default configuration (empty environment), in memory and silent, then `overrides`. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({}, REPO_ROOT), databasePath: ':memory:', logLevel: 'silent', ...overrides };
+  return { ...loadConfig({ DEMO: 'off' }, REPO_ROOT), databasePath: ':memory:', logLevel: 'silent', ...overrides };
 }
 
 export interface TestAppOptions {

@@ -23,7 +23,8 @@ async function launch(): Promise<void> {
     });
     return;
   }
-  const common = { clientId: config.clientId, redirectUri: config.redirectUri, pkceMode: 'required' as const };
+  // completeInTarget: an EHR often embeds the app in a frame; the authorization completes in that frame.
+  const common = { clientId: config.clientId, redirectUri: config.redirectUri, pkceMode: 'required' as const, completeInTarget: true };
   if (launchId !== undefined && iss !== undefined) {
     await FHIR.oauth2.authorize({ ...common, iss, launch: launchId, scope: `launch ${config.scope}` });
     return;

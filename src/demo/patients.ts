@@ -1,0 +1,88 @@
+/**
+ * The demo's synthetic patients: ten of the scenario fixtures (test/fixtures, synthetic, tagged HTEST),
+ * chosen so that between them they reach every recommendation tier, every outcome of the TBF rules,
+ * missing and unusable data, and a patient outside the studied population. Their dates are moved by
+ * whole days so that the fixture's evaluation day becomes today: a demo opened in a year's time shows the
+ * same cards as today, with recent-looking dates.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Bundle, FhirResource, Patient } from 'fhir/r4';
+import { PROJECT_ROOT } from '../paths';
+
+/** One demo patient: which fixture, and what it shows. */
+export interface DemoPatient {
+  /** The Patient id in the fixture (and in the demo FHIR server). */
+  readonly id: string;
+  readonly fixture: string;
+  /** The demo name (family name; the given name is always "Demo"). */
+  readonly name: string;
+  /** What the patient demonstrates, one line for the patient list. */
+  readonly shows: string;
+  /** The `recommendation` finding the treatment-selection card carries, or what happens instead. */
+  readonly expect: string;
+}
+
+/** The day the fixtures are evaluated at (test/fixtures/scenarios.json `now`). */
+export const FIXTURE_DAY = '2026-06-01';
+
+export const DEMO_PATIENTS: readonly DemoPatient[] = [
+  { id: 'hi-patient', fixture: 'complete-pre-treatment-high-ictos', name: 'Alder', shows: 'High ICTOS before treatment; Pre-TBF above both cutoffs', expect: 'ict-ccrt' },
+  { id: 'llr-patient', fixture: 'low-ictos-low-risk', name: 'Birch', shows: 'Low ICTOS, at most two risk factors', expect: 'ccrt-alone' },
+  { id: 'lr3-patient', fixture: 'low-ictos-three-risk-factors', name: 'Cedar', shows: 'Low ICTOS with three risk factors', expect: 'clinical-trial' },
+  { id: 'lri-patient', fixture: 'low-ictos-risk-indeterminate', name: 'Dogwood', shows: 'Low ICTOS; tumor volume not recorded, so risk cannot be decided', expect: 'undetermined' },
+  { id: 'utx-patient', fixture: 'tbf-unit-text-only', name: 'Elm', shows: 'TBF with an unusable unit and no ICTOS: nothing is guessed', expect: 'insufficient-data' },
+  { id: 'snr-patient', fixture: 'stage-not-recorded', name: 'Fir', shows: 'Stage not recorded: cards carry the population caveat', expect: 'ict-ccrt' },
+  { id: 'f4-patient', fixture: 'tbf-liu-fig4-patient', name: 'Ginkgo', shows: 'During CCRT: Pre-TBF, ΔTBF and Post-TBF all favorable (Liu Fig. 4)', expect: 'treatment started' },
+  { id: 'f3-patient', fixture: 'tbf-liu-fig3-patient', name: 'Hazel', shows: 'During CCRT: Pre-TBF and ΔTBF unfavorable (Liu Fig. 3)', expect: 'treatment started' },
+  { id: 'spc-patient', fixture: 'tbf-several-candidates', name: 'Juniper', shows: 'Several TBF measurements: residual favorable, response unfavorable', expect: 'treatment started' },
+  { id: 'm1-patient', fixture: 'out-of-scope-distant-metastasis', name: 'Larch', shows: 'Distant metastasis (M1): outside the studied population, no card', expect: 'out of scope' },
+];
+
+const DAY_MS = 86_400_000;
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/** Whole days from the fixtures' evaluation day to `now` (negative when `now` is earlier). */
+export function dayShift(now: Date): number {
+  return Math.floor((now.getTime() - Date.parse(`${FIXTURE_DAY}T00:00:00Z`)) / DAY_MS);
+}
+
+/** `value` moved by `days` when it is a FHIR date or dateTime with a day; otherwise unchanged. */
+export function shiftDate(value: string, days: number): string {
+  const m = DATE_TIME.exec(value);
+  if (m === null || days === 0) return value;
+  const day = new Date(Date.parse(`${m[1] ?? ''}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+  return `${day}${m[2] ?? ''}`;
+}
+
+/** A deep copy of `value` with every date and dateTime string moved by `days`. */
+export function shiftDates<T>(value: T, days: number): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return shiftDate(v, days);
+    if (Array.isArray(v)) return v.map(walk);
+    if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}
+
+/** The fixtures folder: test/fixtures of the project. */
+export const FIXTURE_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures');
+
+/**
+ * The resources of every demo patient, dated relative to `now`, the Patient renamed and marked as demo
+ * data. Throws when a fixture is missing (the demo needs the project's test/fixtures folder).
+ */
+export function demoResources(now: Date, fixtureDir: string = FIXTURE_DIR): FhirResource[] {
+  const days = dayShift(now);
+  return DEMO_PATIENTS.flatMap((p) => {
+    const bundle = JSON.parse(readFileSync(path.join(fixtureDir, `${p.fixture}.bundle.json`), 'utf8')) as Bundle<FhirResource>;
+    const resources = (bundle.entry ?? []).flatMap((e) => (e.resource !== undefined ? [shiftDates(e.resource, days)] : []));
+    if (!resources.some((r) => r.resourceType === 'Patient' && r.id === p.id)) throw new Error(`demo patient ${p.id} is not in ${p.fixture}`);
+    return resources.map((r) => (r.resourceType === 'Patient' && r.id === p.id ? demoPatient(r, p) : r));
+  });
+}
+
+function demoPatient(patient: Patient, p: DemoPatient): Patient {
+  return { ...patient, name: [{ use: 'official', text: `${p.name} Demo (synthetic)`, family: p.name, given: ['Demo'] }] };
+}
