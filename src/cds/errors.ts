@@ -33,7 +33,22 @@ export class HttpError extends Error {
   }
 }
 
-const fieldOf = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(body)';
+/** Longest member name, and longest field, an error body repeats from the request. */
+const MAX_NAME = 64;
+const MAX_FIELD = 256;
+
+/** The first `max` UTF-16 units of `s` (never half a surrogate pair), with an ellipsis when cut. */
+function clip(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const end = /[\ud800-\udbff]/.test(s.charAt(max - 1)) ? max - 1 : max;
+  return `${s.slice(0, end)}…`;
+}
+
+/**
+ * The dotted path of a zod issue. Member names come from the request (a prefetch key can be anything),
+ * so each is clipped, and so is the whole: an error body must not echo a megabyte key back, three times.
+ */
+const fieldOf = (path: readonly PropertyKey[]) => clip(path.map((k) => clip(String(k), MAX_NAME)).join('.'), MAX_FIELD) || '(body)';
 
 /** A 400 from a zod validation error: the first issue's field, and all issues. */
 export function badRequest(error: z.ZodError): HttpError {

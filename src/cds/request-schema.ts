@@ -12,7 +12,9 @@ const fhirId = z.string().refine(isFhirId, { message: 'must be a FHIR id ([A-Za-
 const reference = nonEmpty.max(512);
 
 const fhirAuthorization = z.looseObject({
-  access_token: nonEmpty.max(8192),
+  // Sent as `Authorization: Bearer <token>`: visible ASCII only, so that it is a valid header value (a NUL,
+  // a line break or a lone surrogate made the fetch fail, and the card blame an unreachable server).
+  access_token: nonEmpty.max(8192).regex(/^[\x21-\x7e]+$/, { message: 'must be visible ASCII characters (it is sent in an HTTP header)' }),
   token_type: z.string().regex(/^bearer$/i, { message: 'must be "Bearer"' }),
   expires_in: z.number().int().positive(),
   scope: nonEmpty,
@@ -21,6 +23,19 @@ const fhirAuthorization = z.looseObject({
 });
 
 const prefetchValue = z.union([z.null(), z.looseObject({ resourceType: nonEmpty })]);
+
+/** More prefetch results than any service asks for (ours ask for five). */
+export const MAX_PREFETCH_KEYS = 64;
+
+/**
+ * The prefetch: at most {@link MAX_PREFETCH_KEYS} members, counted before any value is checked. A record
+ * checks every member and reports one issue per bad one: 300,000 bad members (2 MB) took seconds.
+ */
+const prefetch = z
+  .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length <= MAX_PREFETCH_KEYS, {
+    message: `must be an object of at most ${MAX_PREFETCH_KEYS} prefetch results`,
+  })
+  .pipe(z.record(nonEmpty, prefetchValue));
 
 const draftOrders = z.looseObject({
   resourceType: z.literal('Bundle'),
@@ -44,7 +59,7 @@ export function hookRequestSchema<H extends Hook>(hook: H) {
       fhirServer: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
       fhirAuthorization: fhirAuthorization.optional(),
       context: CONTEXT_SCHEMAS[hook],
-      prefetch: z.record(nonEmpty, prefetchValue).optional(),
+      prefetch: prefetch.optional(),
     })
     .superRefine((r, ctx) => {
       if (r.fhirAuthorization !== undefined && r.fhirServer === undefined) {
@@ -55,7 +70,8 @@ export function hookRequestSchema<H extends Hook>(hook: H) {
 
 export type HookRequest<H extends Hook = Hook> = z.infer<ReturnType<typeof hookRequestSchema<H>>>;
 
-const coding = z.looseObject({ system: nonEmpty.optional(), code: nonEmpty, display: nonEmpty.optional() });
+/** An override reason as stored: bounded like userComment, so that one feedback item cannot store megabytes. */
+const coding = z.looseObject({ system: nonEmpty.max(1024).optional(), code: nonEmpty.max(256), display: nonEmpty.max(1024).optional() });
 
 /** CDS Hooks 2.0 feedback: one or more outcomes of cards the service returned. */
 export const feedbackSchema = z.looseObject({
