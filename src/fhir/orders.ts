@@ -31,6 +31,7 @@ export interface DraftOrderReview {
 
 const INACTIVE = new Set(['cancelled', 'entered-in-error', 'stopped', 'completed', 'revoked']);
 const INDUCTION_MARKER = /\binduction\b/i;
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -85,7 +86,8 @@ export function reviewDraftOrders(draftOrders: unknown, codes: CodeLists = DEFAU
   const ignored: { reference: string; reason: IgnoredOrderReason }[] = [];
   for (const mr of draftMedicationRequests(draftOrders)) {
     const raw = mr as unknown as Record<string, unknown>;
-    const identifiable = typeof mr.id === 'string' && mr.id.length > 0;
+    // Only a valid FHIR id can be the target of a delete suggestion (the card schema checks Type/id).
+    const identifiable = typeof mr.id === 'string' && FHIR_ID.test(mr.id);
     const reference = `MedicationRequest/${identifiable ? mr.id : '(no id)'}`;
     if (typeof mr.status === 'string' && INACTIVE.has(mr.status)) {
       ignored.push({ reference, reason: 'inactive-status' });

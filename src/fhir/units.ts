@@ -60,6 +60,8 @@ const COPIES_TEXT = /^copies\s*\/\s*ml$/i;
  * EBV DNA is accepted only in copies per mL (any UCUM unit carrying the {copies} annotation, or the text
  * "copies/mL"); international units and log scales are reported as not comparable.
  */
+const UCUM_CHARACTERS = /^[\x21-\x7e]+$/;
+
 export function convertQuantity(q: Quantity | undefined, kind: MeasurementKind): Converted {
   if (q === undefined || typeof q.value !== 'number' || !Number.isFinite(q.value)) return { ok: false, problem: 'value-missing' };
   const target = TARGET_UNITS[kind];
@@ -83,6 +85,9 @@ export function convertQuantity(q: Quantity | undefined, kind: MeasurementKind):
     if (!/\{copies\}/i.test(recorded)) return { ok: false, problem: 'unit-not-convertible', recordedUnit: recorded };
   }
   if (recorded === target) return ok(q.value, recorded);
+  // UCUM units are printable ASCII without spaces; anything else is refused before the library sees it
+  // (ucum-lhc writes the unit to the console when its parser throws).
+  if (!UCUM_CHARACTERS.test(recorded)) return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
   if (utils.validateUnitString(recorded).status !== 'valid') return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
   const result = utils.convertUnitTo(recorded, q.value, target);
   if (result.status !== 'succeeded' || typeof result.toVal !== 'number' || !Number.isFinite(result.toVal)) {
