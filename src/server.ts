@@ -132,12 +132,26 @@ function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
 /** Restarts allowed per minute before the primary gives up (a worker that dies at once would loop). */
 const MAX_RESTARTS_PER_MINUTE = 10;
 
+/** A free TCP port on `host` (workers asked for port 0 would each get a port of their own). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 /** The cluster primary: forks the workers, replaces one that dies, stops them all on a signal. */
-function runPrimary(config: Config, logger: Logger): void {
+async function runPrimary(config: Config, logger: Logger): Promise<void> {
   let stopping = false;
   let announced = false;
   const restarts: number[] = [];
-  for (let i = 0; i < config.workers; i += 1) cluster.fork();
+  const env = config.port === 0 ? { PORT: String(await freePort(config.host)) } : {};
+  const fork = () => cluster.fork(env);
+  for (let i = 0; i < config.workers; i += 1) fork();
   cluster.on('listening', (_worker, address) => {
     if (announced) return;
     announced = true;
@@ -154,7 +168,7 @@ function runPrimary(config: Config, logger: Logger): void {
       process.stderr.write('npc-cds: workers keep exiting; see the log\n');
       process.exit(1);
     }
-    cluster.fork();
+    fork();
   });
   stopOnSignals(logger, async () => {
     stopping = true;
@@ -175,7 +189,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   if (config.workers > 1 && cluster.isPrimary) {
-    runPrimary(config, logger);
+    await runPrimary(config, logger);
     return;
   }
   const running = await startService();

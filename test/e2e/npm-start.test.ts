@@ -257,7 +257,7 @@ describe('the built server with production settings or in cluster mode', () => {
     );
   });
 
-  test('WORKERS=2 runs two workers on one port, replaces a worker that dies, and stops them all on SIGTERM', async () => {
+  test('WORKERS=2 runs two workers on one port (PORT=0: one free port for all), replaces a worker that dies, and stops them all on SIGTERM', async () => {
     const server = await start('node', ['dist/src/server.js'], baseEnv({ PORT: '0', DEMO: 'off', WORKERS: '2', DATABASE_PATH: path.join(dataDir, 'cluster.sqlite') }), /CDS Hooks service: (\S+)\/cds-services \(2 workers/, 30_000);
     const primary = server.child.pid ?? 0;
     try {
