@@ -794,8 +794,11 @@ export function fuzzFamilies(seeds: Seeds, bodyLimitBytes: number): Readonly<Rec
   };
 }
 
-/** What the sweep puts into every string: a space, NUL, a lone surrogate, a bidi override, a Markdown link, HTML. */
-export const SWEEP_TEXTS: readonly string[] = [' ', '\u0000', '\ud800', '\u202e', INJECTIONS[0] ?? '', INJECTIONS[2] ?? ''];
+/**
+ * What the sweep puts into every string: a space, empty parentheses (both make ucum-lhc's parser throw),
+ * NUL, a lone surrogate, a bidi override, a Markdown link, HTML.
+ */
+export const SWEEP_TEXTS: readonly string[] = [' ', '()', '\u0000', '\ud800', '\u202e', INJECTIONS[0] ?? '', INJECTIONS[2] ?? ''];
 
 /**
  * The deterministic sweep: every string of every seed (hook calls and feedback) with each of

@@ -62,6 +62,21 @@ const COPIES_TEXT = /^copies\s*\/\s*ml$/i;
  */
 const UCUM_CHARACTERS = /^[\x21-\x7e]+$/;
 
+/**
+ * Runs a synchronous ucum-lhc call with the console silenced: when its parser throws it prints the unit
+ * (request data) with console.log, outside the logger and whatever LOG_LEVEL says.
+ */
+function quietly<T>(call: () => T): T {
+  const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error };
+  const silent = () => undefined;
+  Object.assign(console, { log: silent, info: silent, warn: silent, error: silent });
+  try {
+    return call();
+  } finally {
+    Object.assign(console, saved);
+  }
+}
+
 export function convertQuantity(q: Quantity | undefined, kind: MeasurementKind): Converted {
   if (q === undefined || typeof q.value !== 'number' || !Number.isFinite(q.value)) return { ok: false, problem: 'value-missing' };
   const target = TARGET_UNITS[kind];
@@ -88,8 +103,8 @@ export function convertQuantity(q: Quantity | undefined, kind: MeasurementKind):
   // UCUM units are printable ASCII without spaces; anything else is refused before the library sees it
   // (ucum-lhc writes the unit to the console when its parser throws).
   if (!UCUM_CHARACTERS.test(recorded)) return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
-  if (utils.validateUnitString(recorded).status !== 'valid') return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
-  const result = utils.convertUnitTo(recorded, q.value, target);
+  if (quietly(() => utils.validateUnitString(recorded)).status !== 'valid') return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
+  const result = quietly(() => utils.convertUnitTo(recorded, q.value, target));
   if (result.status !== 'succeeded' || typeof result.toVal !== 'number' || !Number.isFinite(result.toVal)) {
     return { ok: false, problem: 'unit-not-convertible', recordedUnit: recorded };
   }

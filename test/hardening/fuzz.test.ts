@@ -6,8 +6,8 @@
  * within the time limit, else a hang; never a 5xx; a JSON body of the error contract, or cards that pass
  * the card schema with nothing from the request unescaped in their Markdown; no stack trace or file path),
  * no error logged, nothing written to the console, and a store left unchanged by any request answered with
- * an error. After each property, known-good calls still get their scenario's cards. Bugs the fuzzing found
- * have a targeted test here; the two whose fix belongs outside src/cds are `test.failing` until fixed.
+ * an error. After each property, known-good calls still get their scenario's cards. Each bug the fuzzing
+ * found has a targeted test here.
  *
  * `FUZZ_SEED=n` replays a run (fast-check prints the seed and path of a failure); the default seed is
  * fixed so that the suite is deterministic. `npm run fuzz` runs many more cases (bench/fuzz.ts).
@@ -217,6 +217,21 @@ test('a unit code with a space is unusable data, and nothing is written to the c
   const observations = body.prefetch?.['observations'] as { entry: { resource: { valueQuantity?: { code?: string } } }[] };
   const quantity = observations.entry.map((e) => e.resource.valueQuantity).find((q) => q?.code !== undefined) as { code: string };
   quantity.code = `${quantity.code} x`;
+  const res = await post(`/cds-services/${SERVICE_IDS['patient-view']}`, body);
+  const written = consoleWrites;
+  consoleWrites = [];
+  expect(res.status).toBe(200);
+  expect(written).toEqual([]);
+});
+
+test('a unit code with empty parentheses is unusable data, and nothing is written to the console (found by fuzzing)', async () => {
+  // "mL/(()100.g)/min" is printable ASCII, so units.ts passes it to ucum-lhc, whose parser throws a TypeError
+  // and console.logs the unit; units.ts silences the console around its calls.
+  consoleWrites = [];
+  const body = patientViewRequest(COMPLETE);
+  const observations = body.prefetch?.['observations'] as { entry: { resource: { valueQuantity?: { code?: string } } }[] };
+  const quantity = observations.entry.map((e) => e.resource.valueQuantity).find((q) => q?.code !== undefined) as { code: string };
+  quantity.code = `${quantity.code.slice(0, 4)}()${quantity.code.slice(4)}`;
   const res = await post(`/cds-services/${SERVICE_IDS['patient-view']}`, body);
   const written = consoleWrites;
   consoleWrites = [];
