@@ -104,7 +104,8 @@ export function convertQuantity(q: Quantity | undefined, kind: MeasurementKind):
   // (ucum-lhc writes the unit to the console when its parser throws).
   if (!UCUM_CHARACTERS.test(recorded)) return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
   if (quietly(() => utils.validateUnitString(recorded)).status !== 'valid') return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
-  const result = quietly(() => utils.convertUnitTo(recorded, q.value, target));
+  const value = q.value;
+  const result = quietly(() => utils.convertUnitTo(recorded, value, target));
   if (result.status !== 'succeeded' || typeof result.toVal !== 'number' || !Number.isFinite(result.toVal)) {
     return { ok: false, problem: 'unit-not-convertible', recordedUnit: recorded };
   }
