@@ -30,7 +30,7 @@
  * `npm run fuzz -- --cases 100000 --seed 42 --timeout-ms 10000 [--no-sweep] [--no-write]`
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -43,11 +43,9 @@ import { createLogger } from '../src/logger';
 import { openSqliteStore } from '../src/store/sqlite';
 import { feedbackSeeds, fixtureSeeds, fuzzFamilies, SERVICE_OF_HOOK, stringSweep, SWEEP_TEXTS, type CaseFamily, type Family, type FuzzRequest, type HookSeed, type Seeds } from './fuzz-arbitraries';
 import { send, startFhirStub, violations, type FuzzOutcome } from './fuzz-harness';
+import { RESULTS_FILE as RESULTS, writeResultsSection } from './results';
 
 const ROOT = path.resolve(__dirname, '../..');
-const RESULTS = path.join(ROOT, 'bench/RESULTS.md');
-const START_MARK = '<!-- fuzz:start -->';
-const END_MARK = '<!-- fuzz:end -->';
 /** The fixtures' evaluation date: the server's clock, as in the test suite. */
 const NOW = '2026-06-01T00:00:00.000Z';
 /** Shares of the cases per family (as in the test suite). */
@@ -496,12 +494,7 @@ async function main(): Promise<void> {
 
   process.stdout.write(`\n${section}\n`);
   if (values['no-write'] !== true) {
-    const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '';
-    const block = `${START_MARK}\n${section}\n${END_MARK}`;
-    const a = old.indexOf(START_MARK);
-    const b = old.indexOf(END_MARK);
-    const updated = a >= 0 && b > a ? `${old.slice(0, a)}${block}${old.slice(b + END_MARK.length)}` : `${old.replace(/\s*$/, '')}${old === '' ? '' : '\n\n'}${block}\n`;
-    writeFileSync(RESULTS, updated);
+    writeResultsSection('fuzz', section);
     log(`wrote the Fuzzing section of ${path.relative(ROOT, RESULTS)}`);
   }
   if (!ok) {

@@ -39,6 +39,7 @@ import { loadPatientRecord } from '../src/fhir/loader';
 import { createLogger } from '../src/logger';
 import { openSqliteStore } from '../src/store/sqlite';
 import { BENCH_SERVICE_ID, benchRequest } from './prefetch';
+import { machineCpuMs, writeResultsReport } from './results';
 
 const DURATION_S = 8;
 /** Per server, once, before any measurement (JIT, caches). */
@@ -332,18 +333,6 @@ function expectCards(what: string, r: { status: number; text: string; cards: num
   if (r.status !== 200 || r.cards < 1) {
     throw new Error(`${what}: expected 200 with at least one card, got ${r.status} with ${r.cards} cards: ${r.text.slice(0, 500)}`);
   }
-}
-
-/** CPU time of the whole machine (all cores), in milliseconds: busy and total. */
-function machineCpuMs(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const c of os.cpus()) {
-    const t = c.times;
-    busy += t.user + t.nice + t.sys + t.irq;
-    total += t.user + t.nice + t.sys + t.irq + t.idle;
-  }
-  return { busy, total };
 }
 
 interface Usage {
@@ -657,7 +646,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n');
     process.stdout.write(report);
-    writeFileSync(path.resolve(__dirname, '../../bench/RESULTS.md'), report);
+    writeResultsReport(report);
     if (failures.length > 0) process.exitCode = 1;
   } finally {
     for (const t of targets) await t.server.stop().catch(() => undefined);

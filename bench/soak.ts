@@ -41,13 +41,11 @@ import { parseArgs } from 'node:util';
 import type { Bundle, Coding, FhirResource } from 'fhir/r4';
 import { startFhirServer, type FhirTestServer } from '../src/demo/fhir-server';
 import { benchRequest } from './prefetch';
+import { machineCpuMs, RESULTS_FILE as RESULTS, writeResultsSection } from './results';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SERVER_JS = path.join(ROOT, 'dist/src/server.js');
 const FIXTURES = path.join(ROOT, 'test/fixtures');
-const RESULTS = path.join(ROOT, 'bench/RESULTS.md');
-const START_MARK = '<!-- soak:start -->';
-const END_MARK = '<!-- soak:end -->';
 /** Shorter runs are written as a trial, not as the soak result. */
 const MIN_SOAK_MINUTES = 3;
 /** Memory growth above this (MiB per minute, in the second half of the run) is "growing". */
@@ -242,18 +240,6 @@ function treeUsage(root: number): TreeUsage {
     if (f !== undefined) cpuMs = (cpuMs ?? 0) + ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks;
   }
   return { rss, cpuMs, processes: pids.length };
-}
-
-/** CPU time of the whole machine (all cores), ms: busy and total. */
-function machineCpuMs(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const c of os.cpus()) {
-    const t = c.times;
-    busy += t.user + t.nice + t.sys + t.irq;
-    total += t.user + t.nice + t.sys + t.irq + t.idle;
-  }
-  return { busy, total };
 }
 
 // ---- the service under test ------------------------------------------------------------------------------
@@ -1195,12 +1181,7 @@ async function main(): Promise<void> {
 
     process.stdout.write(`\n${section}\n`);
     if (settings.write) {
-      const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '';
-      const block = `${START_MARK}\n${section}\n${END_MARK}`;
-      const a = old.indexOf(START_MARK);
-      const b = old.indexOf(END_MARK);
-      const updated = a >= 0 && b > a ? `${old.slice(0, a)}${block}${old.slice(b + END_MARK.length)}` : `${old.replace(/\s*$/, '')}${old === '' ? '' : '\n\n'}${block}\n`;
-      writeFileSync(RESULTS, updated);
+      writeResultsSection('soak', section);
       log(`wrote the ${trial ? 'TRIAL ' : ''}Soak section of ${path.relative(ROOT, RESULTS)}`);
     }
     if (settings.json !== undefined) {
