@@ -5,7 +5,7 @@
  * provenance; nothing is re-derived.
  */
 import type { Assessment, IctosFeature, InputId, Problem, TbfRuleId, TbfRuleResult } from '../core';
-import { FEATURE_INPUT_ID } from '../core';
+import { FEATURE_INPUT_ID, INPUT_IDS } from '../core';
 import type { ExtractKey, Extracted, Extraction } from '../fhir/extract';
 import { describeNote, describeProblem, describeUnusable, INPUT_LABELS, valueWithComparator } from '../fhir/labels';
 import type { Finding, FindingInput } from './card-schema';
@@ -150,32 +150,10 @@ export function problemLines(problems: readonly Problem[]): Md[] {
 // ---- when the data could not be read --------------------------------------------------------------
 
 /** What the recommendation (R5-R7 and the population gate) reads: every input but the TBF measurements. */
-export const RECOMMENDATION_INPUT_IDS: readonly InputId[] = [
-  'ictos',
-  'skewness-z',
-  'glcm-variance-z',
-  'glrlm-lrhgle-z',
-  't-category',
-  'n-category',
-  'm-category',
-  'stage-group',
-  'tumor-volume',
-  'ebv-dna',
-  'treatment-start',
-];
+export const RECOMMENDATION_INPUT_IDS: readonly InputId[] = INPUT_IDS.filter((id) => id !== 'pre-tbf' && id !== 'post-tbf');
 
-/** What the order check (clinical-spec section 6) reads: ICTOS, the population gate and the treatment start. */
-export const ORDER_CHECK_INPUT_IDS: readonly InputId[] = [
-  'ictos',
-  'skewness-z',
-  'glcm-variance-z',
-  'glrlm-lrhgle-z',
-  't-category',
-  'n-category',
-  'm-category',
-  'stage-group',
-  'treatment-start',
-];
+/** What the order check (clinical-spec section 6) reads: ICTOS, the population gate and the treatment start (not the risk factors' volume and EBV DNA). */
+export const ORDER_CHECK_INPUT_IDS: readonly InputId[] = RECOMMENDATION_INPUT_IDS.filter((id) => id !== 'tumor-volume' && id !== 'ebv-dna');
 
 /**
  * The finding of a card whose data could not be read (docs/decisions/0007-fhir-faults.md): the rule the
