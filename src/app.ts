@@ -69,6 +69,25 @@ export function smartAppConfig(config: Config): SmartAppConfig {
 }
 
 /**
+ * A strict content security policy for our pages: scripts, styles and everything else from this origin
+ * only (no inline script, no eval), images also as data URLs; `connect` and `frame` name the other origins
+ * the page may fetch from or frame.
+ */
+export function contentSecurityPolicy(connect: string, frame?: string): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src 'self' ${connect}`,
+    ...(frame !== undefined ? [`frame-src 'self' ${frame}`] : []),
+    "base-uri 'self'",
+    "form-action 'self'",
+    "object-src 'none'",
+  ].join('; ');
+}
+
+/**
  * The SMART app under /app/: the bundled pages (launch.html, index.html), their configuration, and a
  * strict content security policy (no inline script, no eval; FHIR and authorization servers over https,
  * or http on loopback for local testing). The launch URL carries the authorization code and state, so no
@@ -76,16 +95,7 @@ export function smartAppConfig(config: Config): SmartAppConfig {
  */
 function smartAppRoutes(config: Config): express.Router {
   const router = express.Router();
-  const csp = [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self' https: http://127.0.0.1:* http://localhost:*",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "object-src 'none'",
-  ].join('; ');
+  const csp = contentSecurityPolicy('https: http://127.0.0.1:* http://localhost:*');
   router.use((_req, res, next) => {
     res.set({ 'Content-Security-Policy': csp, 'Referrer-Policy': 'no-referrer', 'X-Content-Type-Options': 'nosniff' });
     next();

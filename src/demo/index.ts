@@ -12,6 +12,7 @@ import path from 'node:path';
 import express, { type Request, type Response } from 'express';
 import type { Practitioner } from 'fhir/r4';
 import { z } from 'zod';
+import { contentSecurityPolicy } from '../app';
 import type { Config } from '../config';
 import { DEFAULT_DEMO_DIR } from '../paths';
 import type { Store } from '../store/store';
@@ -78,17 +79,7 @@ export async function startDemo(base: Config, options: DemoOptions): Promise<Dem
 
   const routes = (store: Store): express.Router => {
     const router = express.Router();
-    const csp = [
-      "default-src 'self'",
-      "script-src 'self'",
-      "style-src 'self'",
-      "img-src 'self' data:",
-      `connect-src 'self' ${launcher.origin}`,
-      `frame-src 'self' ${launcher.origin}`,
-      "base-uri 'self'",
-      "form-action 'self'",
-      "object-src 'none'",
-    ].join('; ');
+    const csp = contentSecurityPolicy(launcher.origin, launcher.origin);
     const demoHeaders = (_req: Request, res: Response, next: () => void) => {
       res.set({ 'Content-Security-Policy': csp, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'X-NPC-CDS-Demo': 'synthetic data' });
       next();
