@@ -39,8 +39,12 @@ function listen(server: Server, config: Config): Promise<number> {
  * Starts one service process: listens first (so that the demo knows its own URL, PORT=0 included), then
  * builds the app and hands it the requests; until then requests get 503.
  */
-export async function startService(env: NodeJS.ProcessEnv = process.env, out: (line: string) => void = (l) => process.stdout.write(l)): Promise<RunningService> {
-  let config = loadConfig(env);
+export async function startService(
+  env: NodeJS.ProcessEnv = process.env,
+  out: (line: string) => void = (l) => process.stdout.write(l),
+  loaded: Config = loadConfig(env),
+): Promise<RunningService> {
+  let config = loaded;
   const logger = createLogger(config.logLevel);
   const server = createServer((_req, res) => {
     res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"starting","message":"The service is starting"}');
@@ -192,7 +196,7 @@ async function main(): Promise<void> {
     await runPrimary(config, logger);
     return;
   }
-  const running = await startService();
+  const running = await startService(process.env, (l) => process.stdout.write(l), config);
   stopOnSignals(logger, () => running.close());
 }
 
