@@ -82,6 +82,8 @@ export interface TreatmentTimeline {
   readonly postWindowStart?: string;
   /** The schedule day on which the 40 Gy dose is reached (25 by default). */
   readonly postWindowDay?: number;
+  /** When the Post-TBF window closes without an RT end (v2: RT start + 35 days by default). */
+  readonly postWindowEnd?: string;
   /** True when any RT or chemotherapy record counted (even one starting in the future). */
   readonly recorded: boolean;
   readonly started: boolean;
