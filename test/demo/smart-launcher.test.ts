@@ -367,11 +367,11 @@ describe('the SMART launcher', () => {
     const refreshForm = (refreshToken: string, extra: Record<string, string> = {}): Record<string, string> => ({ grant_type: 'refresh_token', refresh_token: refreshToken, ...extra });
 
     test.each([
-      ['online_access', true],
-      ['offline_access', true],
-      ['neither online_access nor offline_access', false],
-    ])('a launch asking for %s gets a refresh token: %s', async (scope, expected) => {
-      const token = await launch({ scope: `${READ_SCOPE}${scope.includes(' ') ? '' : ` ${scope}`}` });
+      ['with online_access gets', ' online_access', true],
+      ['with offline_access gets', ' offline_access', true],
+      ['with neither online_access nor offline_access gets no', '', false],
+    ])('a launch %s refresh token', async (_name, extra, expected) => {
+      const token = await launch({ scope: `${READ_SCOPE}${extra}` });
       expect(typeof token.refresh_token === 'string' && token.refresh_token.length >= 43).toBe(expected);
     });
 
