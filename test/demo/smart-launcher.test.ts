@@ -367,8 +367,8 @@ describe('the SMART launcher', () => {
     const refreshForm = (refreshToken: string, extra: Record<string, string> = {}): Record<string, string> => ({ grant_type: 'refresh_token', refresh_token: refreshToken, ...extra });
 
     test.each([
-      ['with online_access gets', ' online_access', true],
-      ['with offline_access gets', ' offline_access', true],
+      ['with online_access gets a', ' online_access', true],
+      ['with offline_access gets a', ' offline_access', true],
       ['with neither online_access nor offline_access gets no', '', false],
     ])('a launch %s refresh token', async (_name, extra, expected) => {
       const token = await launch({ scope: `${READ_SCOPE}${extra}` });
