@@ -4,6 +4,8 @@
  * rules as the CDS service, and renders the full picture. Structured capture writes Observations back
  * and refreshes the view from the server.
  */
+// First: zod is configured before any schema is built.
+import './zod-jitless';
 import FHIR from 'fhirclient/lib/entry/browser';
 import type Client from 'fhirclient/lib/Client';
 import { assessPatient } from '../../core';
