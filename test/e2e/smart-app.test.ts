@@ -426,6 +426,24 @@ describe('when the access token expires', () => {
     });
   });
 
+  test('a transaction after the token expired (the three features with their ICTOS) is refreshed and written once', async () => {
+    await inFreshPage(browser, 'expired-transaction', async (page) => {
+      const s = scenario('stage-not-recorded');
+      await ehrLaunch(page, 'stage-not-recorded');
+      const before = (await observationsOf(s.patientId, 'ictos')).length;
+      await page.getByLabel('Date of the pre-treatment contrast-enhanced T1-weighted MRI').fill('2026-05-14');
+      await page.getByLabel('Skewness (z-score)').fill('0.1');
+      await page.getByLabel('GLCM variance (z-score)').fill('0.2');
+      await page.getByLabel('GLRLM long run high gray-level emphasis (z-score)').fill('0.3');
+      launcher.expireAccessTokens();
+      const grants = launcher.grants.length;
+      await page.getByRole('button', { name: 'Save features and ICTOS' }).click();
+      await see(page, '#capture-radiomics .form-status', 'The view above is refreshed', 15_000);
+      expect(refreshes(grants)).toBe(1);
+      expect((await observationsOf(s.patientId, 'ictos')).length).toBe(before + 1);
+    });
+  });
+
   test('when the refresh is refused, a reload says the session has ended and shows no data', async () => {
     await inFreshPage(browser, 'refresh-refused-reload', async (page) => {
       await ehrLaunch(page, 'complete-pre-treatment-high-ictos');
