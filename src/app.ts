@@ -14,6 +14,7 @@ import { JwtVerifier, type VerifiedClient } from './cds/jwt';
 import { feedbackSchema } from './cds/request-schema';
 import { loadServices, type ServiceDefinition } from './cds/services';
 import { CardTemplates } from './cds/templates';
+import { FAVICON_ICO } from './favicon';
 import type { FeedbackItem, Store } from './store/store';
 
 export interface AppDeps {
@@ -284,6 +285,9 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
     res.json(await store.report(since !== undefined ? { since } : {}));
   });
 
+  app.get('/favicon.ico', (_req, res) => {
+    res.set({ 'Content-Type': 'image/x-icon', 'Cache-Control': 'public, max-age=86400', 'X-Content-Type-Options': 'nosniff' }).send(FAVICON_ICO);
+  });
   app.use('/app', smartAppRoutes(config));
   for (const router of deps.routes ?? []) app.use(router);
 

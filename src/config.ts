@@ -73,10 +73,12 @@ const list = (s: string | undefined) =>
 
 /**
  * What the SMART app asks for by default (SMART App Launch 2 scope syntax): read the patient's data the
- * rules use, create Observations for structured capture, and the user's identity for the performer.
+ * rules use, create Observations for structured capture, the user's identity for the performer, and a
+ * refresh token for as long as the user's EHR session lasts (`online_access`), so that the app outlives
+ * its access token.
  */
 export const DEFAULT_SMART_SCOPES =
-  'openid fhirUser patient/Patient.rs patient/Condition.rs patient/Observation.rs patient/Observation.c patient/Procedure.rs patient/MedicationAdministration.rs';
+  'openid fhirUser online_access patient/Patient.rs patient/Condition.rs patient/Observation.rs patient/Observation.c patient/Procedure.rs patient/MedicationAdministration.rs';
 
 function nonEmpty(name: string, value: string): string {
   if (value.trim() === '') throw new ConfigError(`${name}: must not be empty`);

@@ -28,7 +28,7 @@ describe('configuration from the environment', () => {
   test('the SMART app registration defaults to the public base URL and the read + create-Observation scopes', () => {
     const c = loadConfig({ PUBLIC_BASE_URL: 'https://cds.example.org/npc' }, dir);
     expect(c.smartApp).toMatchObject({ clientId: 'npc-cds', redirectUrl: 'https://cds.example.org/npc/app/index.html', fhirDeadlineMs: 15_000 });
-    expect(c.smartApp.scope.split(' ')).toEqual(expect.arrayContaining(['openid', 'fhirUser', 'patient/Observation.rs', 'patient/Observation.c']));
+    expect(c.smartApp.scope.split(' ')).toEqual(expect.arrayContaining(['openid', 'fhirUser', 'online_access', 'patient/Observation.rs', 'patient/Observation.c']));
     expect(c.smartApp.standaloneIss).toBeUndefined();
   });
 
