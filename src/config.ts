@@ -36,7 +36,7 @@ export interface Config {
     readonly redirectUrl: string;
     /** FHIR server for a standalone launch (no EHR context); without it only the EHR launch is offered. */
     readonly standaloneIss?: string | undefined;
-    /** FHIR servers (`iss`) the app may be launched against: SMART_ALLOWED_ISS, else ALLOWED_FHIR_SERVERS and SMART_STANDALONE_ISS. */
+    /** FHIR servers (`iss`) the app may be launched against: SMART_ALLOWED_ISS (else ALLOWED_FHIR_SERVERS), plus SMART_STANDALONE_ISS always. */
     readonly allowedIss: readonly string[];
     /** Deadline for the app's own FHIR reads, ms. */
     readonly fhirDeadlineMs: number;
@@ -85,16 +85,26 @@ function nonEmpty(name: string, value: string): string {
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).min(1) });
+
+/**
+ * One trusted issuer. Its pinned key set is at most one of `jwksFile`, `jwks` (inline) or `jwksUrl`;
+ * `allowedJku` lists the `jku` headers whose key sets may be fetched. A token's `jku` not on that list
+ * is verified with the pinned key set (never fetched), so an issuer needs a pinned key set, or
+ * `allowedJku`, or both (see `TrustedIssuer` in src/cds/jwt.ts and docs/configuration.md).
+ */
 const issuerSchema = z
   .strictObject({
     iss: z.string().min(1),
     jwksUrl: httpUrl.optional(),
     jwksFile: z.string().min(1).optional(),
+    jwks: jwksSchema.optional(),
     allowedJku: z.array(httpUrl).optional(),
   })
-  .refine((i) => (i.jwksUrl === undefined) !== (i.jwksFile === undefined), { message: 'each issuer needs exactly one of jwksUrl or jwksFile' });
-
-const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).min(1) });
+  .refine((i) => [i.jwksUrl, i.jwksFile, i.jwks].filter((k) => k !== undefined).length <= 1, { message: 'give at most one of jwksFile, jwks or jwksUrl per issuer' })
+  .refine((i) => i.jwksUrl !== undefined || i.jwksFile !== undefined || i.jwks !== undefined || (i.allowedJku ?? []).length > 0, {
+    message: 'each issuer needs its keys: jwksFile, jwks or jwksUrl (a pinned key set), or allowedJku',
+  });
 
 const featureNorm = z.strictObject({ mean: z.number(), sd: z.number().positive() });
 const normalizationSchema = z.strictObject({ skewness: featureNorm, glcmVariance: featureNorm, glrlmLrhgle: featureNorm });
@@ -157,6 +167,7 @@ function trustedIssuers(env: NodeJS.ProcessEnv, baseDir: string): TrustedIssuer[
     iss: i.iss,
     ...(i.jwksUrl !== undefined ? { jwksUrl: i.jwksUrl } : {}),
     ...(i.jwksFile !== undefined ? { jwks: parse(`jwksFile of ${i.iss}`, jwksSchema, readJson(`jwksFile of ${i.iss}`, i.jwksFile, baseDir)) } : {}),
+    ...(i.jwks !== undefined ? { jwks: i.jwks } : {}),
     ...(i.allowedJku !== undefined ? { allowedJku: i.allowedJku } : {}),
   }));
 }
@@ -190,6 +201,16 @@ function workers(env: NodeJS.ProcessEnv, cores: number): number {
   if (raw === undefined || raw === '') return 1;
   if (raw.toLowerCase() === 'auto') return Math.max(1, cores);
   return int('WORKERS', raw, 1, 1, 256);
+}
+
+/**
+ * The FHIR servers the SMART app may be launched against: SMART_ALLOWED_ISS when set, else
+ * ALLOWED_FHIR_SERVERS; and SMART_STANDALONE_ISS always (the app's own standalone launch must not be
+ * refused because a list was given). Duplicates are dropped, the order kept.
+ */
+function smartAllowedIss(env: NodeJS.ProcessEnv, allowedFhirServers: readonly string[], standaloneIss: string | undefined): string[] {
+  const given = env['SMART_ALLOWED_ISS'] !== undefined ? list(env['SMART_ALLOWED_ISS']).map((u) => parse('SMART_ALLOWED_ISS', httpUrl, u)) : allowedFhirServers;
+  return [...new Set([...given, ...(standaloneIss !== undefined ? [standaloneIss] : [])])];
 }
 
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
@@ -233,10 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
     fhirMaxPages: int('FHIR_MAX_PAGES', env['FHIR_MAX_PAGES'], 10, 1, 1000),
     smartAppUrl,
     smartApp: {
-      allowedIss:
-        env['SMART_ALLOWED_ISS'] !== undefined
-          ? list(env['SMART_ALLOWED_ISS']).map((u) => parse('SMART_ALLOWED_ISS', httpUrl, u))
-          : [...allowedFhirServers, ...(standaloneIss !== undefined ? [standaloneIss] : [])],
+      allowedIss: smartAllowedIss(env, allowedFhirServers, standaloneIss),
       clientId: nonEmpty('SMART_CLIENT_ID', env['SMART_CLIENT_ID'] ?? 'npc-cds'),
       scope: nonEmpty('SMART_SCOPES', env['SMART_SCOPES'] ?? DEFAULT_SMART_SCOPES).split(/\s+/).filter((x) => x !== 'launch' && x !== 'launch/patient').join(' '),
       redirectUrl: parse('SMART_REDIRECT_URL', httpUrl, env['SMART_REDIRECT_URL'] ?? `${publicBaseUrl}/app/index.html`),
