@@ -559,16 +559,18 @@ describe('admin report', () => {
   });
 
   test.each([
-    ['no token', undefined],
-    ['a wrong token', 'Bearer admin-token-for-tests-0123456788'],
-    ['a shorter token', 'Bearer admin'],
-    ['the token with the wrong scheme', `Basic ${ADMIN}`],
-  ])('with %s, GET /admin/report is a 401', async (_name, authorization) => {
-    const t = await testApp({ config: { adminToken: ADMIN } });
+    ['no token', undefined, 'missing-token'],
+    ['a wrong token', 'Bearer admin-token-for-tests-0123456788', 'wrong-admin-token'],
+    ['a shorter token', 'Bearer admin', 'wrong-admin-token'],
+    ['the token with the wrong scheme', `Basic ${ADMIN}`, 'wrong-admin-token'],
+  ])('with %s, GET /admin/report is a 401 logged at warn with its reason and without the token', async (_name, authorization, reason) => {
+    const t = await testApp({ config: { adminToken: ADMIN }, logs: true });
     const req = request(t.app).get('/admin/report');
     const res = await (authorization === undefined ? req : req.set('Authorization', authorization));
     expectError(res, 401, 'unauthorized', 'Authorization');
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(t.logs().map((l) => JSON.parse(l) as unknown)).toEqual([expect.objectContaining({ level: 40, status: 401, route: '/admin/report', refused: { reason } })]);
+    expect(t.logs().join('')).not.toContain('admin-token-for-tests');
     await t.close();
   });
 
