@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_THRESHOLDS, type IctosNormalization, type ThresholdSets } from './core';
 import { withCodeListOverrides, type CodeListOverrides, type CodeLists } from './fhir/codes';
+import { allowedFhirServer } from './fhir/loader';
 import type { TrustedIssuer } from './cds/jwt';
 import { DEFAULT_APP_DIR } from './paths';
 
@@ -204,12 +205,26 @@ function workers(env: NodeJS.ProcessEnv, cores: number): number {
 }
 
 /**
+ * A FHIR base URL for an allow list (ALLOWED_FHIR_SERVERS, SMART_ALLOWED_ISS, SMART_STANDALONE_ISS). An
+ * entry the matcher (`allowedFhirServer`, which the service and the app both use) would never let through,
+ * not even for itself, is refused at start-up instead of refusing every request later: http to a host other
+ * than 127.0.0.1 or localhost, a user or password, a query or a fragment.
+ */
+function fhirBase(name: string, value: string): string {
+  const url = parse(name, httpUrl, value);
+  if (allowedFhirServer(url, [url]) === undefined) {
+    throw new ConfigError(`${name}: ${url} can never match a FHIR server; use https (http only for 127.0.0.1 or localhost), without user, password, query or fragment`);
+  }
+  return url;
+}
+
+/**
  * The FHIR servers the SMART app may be launched against: SMART_ALLOWED_ISS when set, else
  * ALLOWED_FHIR_SERVERS; and SMART_STANDALONE_ISS always (the app's own standalone launch must not be
  * refused because a list was given). Duplicates are dropped, the order kept.
  */
 function smartAllowedIss(env: NodeJS.ProcessEnv, allowedFhirServers: readonly string[], standaloneIss: string | undefined): string[] {
-  const given = env['SMART_ALLOWED_ISS'] !== undefined ? list(env['SMART_ALLOWED_ISS']).map((u) => parse('SMART_ALLOWED_ISS', httpUrl, u)) : allowedFhirServers;
+  const given = env['SMART_ALLOWED_ISS'] !== undefined ? list(env['SMART_ALLOWED_ISS']).map((u) => fhirBase('SMART_ALLOWED_ISS', u)) : allowedFhirServers;
   return [...new Set([...given, ...(standaloneIss !== undefined ? [standaloneIss] : [])])];
 }
 
@@ -228,8 +243,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
   const thresholdOverrides = env['THRESHOLDS_FILE'] !== undefined ? parse('THRESHOLDS_FILE', thresholdsSchema, readJson('THRESHOLDS_FILE', env['THRESHOLDS_FILE'], baseDir)) : {};
   const normalization = env['ICTOS_NORMALIZATION_FILE'] !== undefined ? parse('ICTOS_NORMALIZATION_FILE', normalizationSchema, readJson('ICTOS_NORMALIZATION_FILE', env['ICTOS_NORMALIZATION_FILE'], baseDir)) : undefined;
   const codeOverrides = env['CODE_LISTS_FILE'] !== undefined ? (parse('CODE_LISTS_FILE', z.record(z.string(), z.unknown()), readJson('CODE_LISTS_FILE', env['CODE_LISTS_FILE'], baseDir)) as CodeListOverrides) : {};
-  const allowedFhirServers = list(env['ALLOWED_FHIR_SERVERS']).map((u) => parse('ALLOWED_FHIR_SERVERS', httpUrl, u));
-  const standaloneIss = env['SMART_STANDALONE_ISS'] !== undefined && env['SMART_STANDALONE_ISS'] !== '' ? parse('SMART_STANDALONE_ISS', httpUrl, env['SMART_STANDALONE_ISS']) : undefined;
+  const allowedFhirServers = list(env['ALLOWED_FHIR_SERVERS']).map((u) => fhirBase('ALLOWED_FHIR_SERVERS', u));
+  const standaloneIss = env['SMART_STANDALONE_ISS'] !== undefined && env['SMART_STANDALONE_ISS'] !== '' ? fhirBase('SMART_STANDALONE_ISS', env['SMART_STANDALONE_ISS']) : undefined;
   const logLevel = parse('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), env['LOG_LEVEL'] ?? 'info');
   const salt = env['PATIENT_HASH_SALT'];
   if (salt !== undefined && salt.length < 16) throw new ConfigError('PATIENT_HASH_SALT: use at least 16 characters');

@@ -56,6 +56,24 @@ describe('configuration from the environment', () => {
     expect(loadConfig(env, dir).smartApp.allowedIss).toEqual(allowed);
   });
 
+  test.each(
+    (['ALLOWED_FHIR_SERVERS', 'SMART_ALLOWED_ISS', 'SMART_STANDALONE_ISS'] as const).flatMap((name) =>
+      [
+        { what: 'http to a host that is not loopback', value: 'http://fhir.example/r4' },
+        { what: 'http to [::1], which the matcher does not count as loopback', value: 'http://[::1]:8080/fhir' },
+        { what: 'a user and password', value: 'https://user:secret@fhir.example/r4' },
+        { what: 'a query', value: 'https://fhir.example/r4?tenant=a' },
+        { what: 'a fragment', value: 'https://fhir.example/r4#x' },
+      ].map((row) => ({ name, ...row })),
+    ),
+  )('$name with $what can never match a server, and stops start-up', ({ name, value }) => {
+    expect(() => loadConfig({ DEMO: 'off', [name]: value }, dir)).toThrow(new RegExp(`^${name}: .* can never match a FHIR server`));
+  });
+
+  test.each(['https://fhir.example/r4', 'https://fhir.example', 'http://127.0.0.1:8080/fhir', 'http://localhost:8080/fhir'])('%s is a usable allow list entry', (value) => {
+    expect(loadConfig({ DEMO: 'off', ALLOWED_FHIR_SERVERS: value, SMART_ALLOWED_ISS: value, SMART_STANDALONE_ISS: value }, dir).smartApp.allowedIss).toEqual([value]);
+  });
+
   test.each([
     ['SMART_ALLOWED_ISS', 'javascript:alert(1)'],
     ['SMART_CLIENT_ID', ' '],
