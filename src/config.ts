@@ -205,6 +205,19 @@ function workers(env: NodeJS.ProcessEnv, cores: number): number {
 }
 
 /**
+ * One CORS_ORIGINS entry as browsers send the Origin header (`scheme://host[:port]`, lower case, no default
+ * port): `https://EHR.example:443/` becomes `https://ehr.example`. An entry with a path, query or fragment
+ * names no origin and stops start-up; it would never match.
+ */
+function corsOrigin(value: string): string {
+  const url = new URL(parse('CORS_ORIGINS', httpUrl, value));
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError(`CORS_ORIGINS: ${value} is not an origin; give scheme://host[:port] only, as the browser sends it (no path)`);
+  }
+  return url.origin;
+}
+
+/**
  * A FHIR base URL for an allow list (ALLOWED_FHIR_SERVERS, SMART_ALLOWED_ISS, SMART_STANDALONE_ISS). An
  * entry the matcher (`allowedFhirServer`, which the service and the app both use) would never let through,
  * not even for itself, is refused at start-up instead of refusing every request later: http to a host other
@@ -238,7 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
   const port = int('PORT', env['PORT'], 3000, 0, 65535);
   const host = env['HOST'] ?? '127.0.0.1';
   const publicBaseUrl = parse('PUBLIC_BASE_URL', httpUrl, env['PUBLIC_BASE_URL'] ?? `http://localhost:${port}`).replace(/\/+$/, '');
-  const cors = env['CORS_ORIGINS']?.trim() === '*' ? '*' : list(env['CORS_ORIGINS']).map((o) => parse('CORS_ORIGINS', httpUrl, o));
+  const cors = env['CORS_ORIGINS']?.trim() === '*' ? '*' : list(env['CORS_ORIGINS']).map((o) => corsOrigin(o));
   const smartAppUrl = env['SMART_APP_URL'] !== undefined && env['SMART_APP_URL'] !== '' ? parse('SMART_APP_URL', httpUrl, env['SMART_APP_URL']) : undefined;
   const thresholdOverrides = env['THRESHOLDS_FILE'] !== undefined ? parse('THRESHOLDS_FILE', thresholdsSchema, readJson('THRESHOLDS_FILE', env['THRESHOLDS_FILE'], baseDir)) : {};
   const normalization = env['ICTOS_NORMALIZATION_FILE'] !== undefined ? parse('ICTOS_NORMALIZATION_FILE', normalizationSchema, readJson('ICTOS_NORMALIZATION_FILE', env['ICTOS_NORMALIZATION_FILE'], baseDir)) : undefined;

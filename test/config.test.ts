@@ -25,6 +25,19 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ CORS_ORIGINS: '*' }, dir).corsOrigins).toBe('*');
   });
 
+  test.each([
+    ['https://ehr.example', 'https://ehr.example'],
+    ['https://ehr.example/', 'https://ehr.example'],
+    ['https://EHR.Example:443', 'https://ehr.example'],
+    ['http://localhost:8080/', 'http://localhost:8080'],
+  ])('the CORS origin %s is compared as %s, the form of the Origin header', (value, origin) => {
+    expect(loadConfig({ CORS_ORIGINS: value }, dir).corsOrigins).toEqual([origin]);
+  });
+
+  test.each(['https://ehr.example/app', 'https://ehr.example?x=1', 'https://user@ehr.example'])('the CORS origin %s, which no browser sends, stops start-up', (value) => {
+    expect(() => loadConfig({ CORS_ORIGINS: value }, dir)).toThrow(/^CORS_ORIGINS: .* is not an origin/);
+  });
+
   test('the SMART app registration defaults to the public base URL and the read + create-Observation scopes', () => {
     const c = loadConfig({ PUBLIC_BASE_URL: 'https://cds.example.org/npc' }, dir);
     expect(c.smartApp).toMatchObject({ clientId: 'npc-cds', redirectUrl: 'https://cds.example.org/npc/app/index.html', fhirDeadlineMs: 15_000 });
