@@ -260,10 +260,14 @@ describe('the CDS Hooks Sandbox, its issuer trusted with its JWK Set pinned in a
     ['a token naming a kid the JWK Set does not hold', async (aud) => sandboxToken(aud, { kid: randomUUID() }), 'unknown-key'],
   ];
 
-  /** The JSON log lines written while `action` ran. */
+  /**
+   * The JSON log lines written while `action` ran. The request line is written on the response's `finish`
+   * event, which may come just after the client has read the response: wait for it (up to a second).
+   */
   async function logsOf(action: () => Promise<unknown>): Promise<{ raw: string; parsed: Record<string, unknown>[] }> {
     const before = s.logs().length;
     await action();
+    for (let waited = 0; s.logs().length === before && waited < 1000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     const lines = s.logs().slice(before);
     return { raw: lines.join(''), parsed: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
   }
