@@ -19,9 +19,11 @@ import {
   scenarioClock,
   SERVICE_IDS,
   testApp,
+  testConfig,
   type TestApp,
   type TestHookRequest,
 } from '../support/app';
+import { configurationWarnings } from '../../src/app';
 
 const COMPLETE = 'complete-pre-treatment-high-ictos';
 const ORDERS = 'order-induction-low-ictos';
@@ -445,8 +447,10 @@ describe('CORS', () => {
     expect(headers).toEqual(expect.arrayContaining(['authorization', 'content-type']));
   });
 
-  test.each(['/cds-services', PATIENT_VIEW, `${PATIENT_VIEW}/feedback`])('a preflight from another origin on %s gets no Access-Control-Allow-Origin', async (url) => {
+  test.each(['/cds-services', PATIENT_VIEW, `${PATIENT_VIEW}/feedback`])('a preflight from another origin on %s is a 403 with no Access-Control-Allow-Origin', async (url) => {
     const res = await preflight(url, 'https://evil.example');
+    expect(res.status).toBe(403);
+    expect(res.body.error).toMatchObject({ status: 403, code: 'cors-origin-not-allowed' });
     expect(res.headers).not.toHaveProperty('access-control-allow-origin');
   });
 
@@ -469,7 +473,20 @@ describe('health', () => {
     const res = await request(t.app).get('/health');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'ok', security: { mode: 'open', issuers: 0 }, store: { kind: 'sqlite', ok: true } });
-    expect(res.body.warnings).toEqual([expect.stringMatching(/No trusted issuers/)]);
+    expect(res.body.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/No trusted issuers/)]));
+    await t.close();
+  });
+
+  const SMART_WARNING = /^No FHIR server is allowed for the SMART app .*every launch .* is refused\. Set SMART_ALLOWED_ISS/;
+  test.each([
+    { name: 'with no SMART_* setting and no ALLOWED_FHIR_SERVERS', config: {}, warned: true },
+    { name: 'with a FHIR server the app may be launched against', config: { smartApp: { ...testConfig().smartApp, allowedIss: ['https://fhir.example/r4'] } }, warned: false },
+    { name: 'in demo mode, whose configuration is its own', config: { demo: true }, warned: false },
+  ])('/health $name warns about the SMART app: $warned', async ({ config, warned }) => {
+    const t = await testApp({ config });
+    const res = await request(t.app).get('/health');
+    expect((res.body.warnings as string[]).some((w) => SMART_WARNING.test(w))).toBe(warned);
+    expect(configurationWarnings(t.config).some((w) => SMART_WARNING.test(w))).toBe(warned);
     await t.close();
   });
 });
@@ -542,16 +559,20 @@ describe('admin report', () => {
   });
 
   test.each([
-    ['no token', undefined],
-    ['a wrong token', 'Bearer admin-token-for-tests-0123456788'],
-    ['a shorter token', 'Bearer admin'],
-    ['the token with the wrong scheme', `Basic ${ADMIN}`],
-  ])('with %s, GET /admin/report is a 401', async (_name, authorization) => {
-    const t = await testApp({ config: { adminToken: ADMIN } });
+    ['no token', undefined, 'missing-token'],
+    ['a wrong token', 'Bearer admin-token-for-tests-0123456788', 'wrong-admin-token'],
+    ['a shorter token', 'Bearer admin', 'wrong-admin-token'],
+    ['the token with the wrong scheme', `Basic ${ADMIN}`, 'wrong-admin-token'],
+  ])('with %s, GET /admin/report is a 401 logged at warn with its reason and without the token', async (_name, authorization, reason) => {
+    const t = await testApp({ config: { adminToken: ADMIN }, logs: true });
     const req = request(t.app).get('/admin/report');
     const res = await (authorization === undefined ? req : req.set('Authorization', authorization));
     expectError(res, 401, 'unauthorized', 'Authorization');
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    // The request line is written on the response's `finish` event, which may follow the client's read.
+    for (let waited = 0; t.logs().length === 0 && waited < 1000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(t.logs().map((l) => JSON.parse(l) as unknown)).toEqual([expect.objectContaining({ level: 40, status: 401, route: '/admin/report', refused: { reason } })]);
+    expect(t.logs().join('')).not.toContain('admin-token-for-tests');
     await t.close();
   });
 
