@@ -159,19 +159,22 @@ describe('patient-view', () => {
     const cards = res.body.cards as Card[];
     expect(cards.length).toBeGreaterThan(0);
     for (const card of cards) {
-      expect(card.links).toHaveLength(1);
-      const link = card.links?.[0];
+      const smart = (card.links ?? []).filter((l) => l.type === 'smart');
+      expect(smart).toHaveLength(1);
+      const link = smart[0];
       expect(link).toMatchObject({ type: 'smart', url: smartAppUrl, appContext: expect.any(String) });
       expect(JSON.parse(link?.appContext ?? '')).toMatchObject({ card: card.source.topic?.code, service: SERVICE_IDS['patient-view'] });
     }
     await t.close();
   });
 
-  test('without a SMART app URL, no card has links', async () => {
+  test('without a SMART app URL, no card has a smart link; the treatment-selection card links to trial NCT01245959', async () => {
     const t = await testApp({ now: scenarioClock(COMPLETE) });
     const res = await request(t.app).post(PATIENT_VIEW).send(patientViewRequest(COMPLETE));
     expect(res.body.cards.length).toBeGreaterThan(0);
-    for (const card of res.body.cards as Card[]) expect(card).not.toHaveProperty('links');
+    for (const card of res.body.cards as Card[]) expect((card.links ?? []).filter((l) => l.type === 'smart')).toEqual([]);
+    const selection = (res.body.cards as Card[]).find((c) => c.source.topic?.code === 'treatment-selection');
+    expect(selection?.links).toEqual([{ label: expect.any(String), url: 'https://clinicaltrials.gov/study/NCT01245959', type: 'absolute' }]);
     await t.close();
   });
 });

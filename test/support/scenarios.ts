@@ -33,7 +33,7 @@ export function recordFromBundle(bundle: Bundle<FhirResource>, patientId: string
   const rs = resourcesOf(bundle);
   const of = <T extends FhirResource['resourceType']>(t: T) => rs.filter((r) => r.resourceType === t) as Extract<FhirResource, { resourceType: T }>[];
   return {
-    patient: { resourceType: 'Patient', id: patientId },
+    patient: of('Patient').find((p) => p.id === patientId) ?? { resourceType: 'Patient', id: patientId },
     conditions: of('Condition'),
     observations: of('Observation'),
     procedures: of('Procedure'),
