@@ -7,7 +7,6 @@
 import type { Observation, Patient } from 'fhir/r4';
 import {
   CITATIONS,
-  DONG_COHORTS,
   DONG_LIMITATIONS,
   FEATURE_INPUT_ID,
   intervalText,

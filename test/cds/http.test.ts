@@ -10,6 +10,7 @@ import nock from 'nock';
 import request, { type Response } from 'supertest';
 import { cardSchema, responseSchema, type Card } from '../../src/cds/card-schema';
 import { CardTemplates } from '../../src/cds/templates';
+import { prefetchTemplates } from '../../src/fhir/prefetch';
 import { expectOrderCheckCards, expectPatientViewCards, findingsOf } from '../support/card-expectations';
 import {
   orderRequest,
@@ -97,12 +98,13 @@ describe('discovery', () => {
   });
   afterAll(() => t.close());
 
-  test('GET /cds-services lists exactly the services of cds-hooks/*.json', async () => {
+  test('GET /cds-services lists exactly the services of cds-hooks/*.json, each with the prefetch templates of the configured code lists', async () => {
     const res = await request(t.app).get('/cds-services');
     expect(res.status).toBe(200);
     expect(res.type).toBe('application/json');
     expect(Object.keys(res.body)).toEqual(['services']);
-    expect([...(res.body.services as ServiceJson[])].sort(byId)).toEqual(serviceFiles().sort(byId));
+    const expected = serviceFiles().map((s) => ({ ...s, prefetch: prefetchTemplates(t.config.codes) }));
+    expect([...(res.body.services as ServiceJson[])].sort(byId)).toEqual(expected.sort(byId));
     expect(res.body.services).toHaveLength(3);
   });
 
