@@ -222,7 +222,7 @@ function population(input: PageInput): PageModel['population'] {
   if (pop.kind === 'in-scope') return { status: 'in-scope', heading: 'In the studied population', lines: out, rulesApply: true };
   if (pop.kind === 'out-of-scope') return { status: 'out-of-scope', heading: 'Outside the studied population', lines: out, rulesApply: false };
   if (rec.kind === 'not-applicable' && rec.reason === 'ambiguous-edition') {
-    return { status: 'conflict', heading: 'Not decided: stage IVB without an edition', lines: out, rulesApply: false };
+    return { status: 'unconfirmed', heading: 'Not decided: stage IVB without an edition', lines: out, rulesApply: false };
   }
   if (rec.kind === 'not-applicable' && rec.reason === 'staging-conflict') {
     return { status: 'conflict', heading: 'Not decided: the staging is contradictory', lines: out, rulesApply: false };

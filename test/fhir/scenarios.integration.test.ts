@@ -38,7 +38,8 @@ function asPrefetch(resources: FhirResource[], patientId: string): Record<string
 
 describe.each(scenarios.map((s) => ({ s, name: s.file.replace('.bundle.json', '') })))('scenario $name', ({ s }) => {
   test('fetched from the FHIR server, it gives exactly the inputs and conclusions it gives as prefetch', async () => {
-    const options = { allowedFhirServers: [server.baseUrl] };
+    // The in-process server scans every stored resource per search: a generous deadline, this test is about equality, not speed.
+    const options = { allowedFhirServers: [server.baseUrl], deadlineMs: 15_000 };
     const fetched = await loadPatientRecord(
       { patientId: s.patientId, fhirServer: server.baseUrl, fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer' } },
       options,
