@@ -323,6 +323,8 @@ export async function startFhirServer(options: FhirTestServerOptions = {}): Prom
       const headers: OutgoingHttpHeaders = { ...cors, allow: CORS_ALLOW_METHODS };
       if (preflight) {
         Object.assign(headers, { 'access-control-allow-methods': CORS_ALLOW_METHODS, 'access-control-allow-headers': CORS_ALLOW_HEADERS, 'access-control-max-age': CORS_MAX_AGE_S });
+        // Chromium's Private Network Access: a page on a public origin (a hosted Sandbox) calling this loopback server asks first.
+        if (req.headers['access-control-request-private-network'] === 'true') headers['access-control-allow-private-network'] = 'true';
       }
       res.writeHead(204, headers);
       res.end();

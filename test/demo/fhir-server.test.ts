@@ -177,6 +177,15 @@ describe('the in-process FHIR server for browser clients (CORS)', () => {
     expect(listOf(res.headers.get('vary'))).toContain('origin');
   });
 
+  test('a preflight that asks for private network access (a public page calling loopback) is allowed it', async () => {
+    const res = await fetch(`${server.baseUrl}/Patient/pat-1`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://sandbox.cds-hooks.org', 'access-control-request-method': 'GET', 'access-control-request-private-network': 'true' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-private-network')).toBe('true');
+  });
+
   test('an answer to a cross-origin request carries the origin and exposes Location, ETag and Content-Location', async () => {
     const res = await fetch(`${server.baseUrl}/Patient/pat-1`, { headers: { origin: ORIGIN } });
     expect(res.status).toBe(200);
