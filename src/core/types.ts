@@ -34,12 +34,18 @@ export type ProblemReason =
   /** A value that is not one of the expected codes (e.g. a T category "TX"). */
   | 'unrecognised'
   /** Usable only with site configuration that is not there (raw radiomic features without normalization). */
-  | 'not-configured';
+  | 'not-configured'
+  /** (v2) Older than the recency window of the treatment-selection recommendation (clinical-spec.md section 4). */
+  | 'stale'
+  /** (v2) Outside the plausible range of the quantity (clinical-spec.md section 4, "Plausibility"). */
+  | 'implausible';
 
 export interface Problem {
   /** The input id, or an equation parameter name for the equations. */
   readonly input: string;
   readonly reason: ProblemReason;
+  /** For `stale`: the age of the value in whole days, counted to the request. */
+  readonly ageDays?: number;
 }
 
 /**
