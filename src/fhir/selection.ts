@@ -53,18 +53,32 @@ export const DEFAULT_SELECTION: DataSelectionSettings = {
   rtBeforeDiagnosisDays: 365,
 };
 
-/** The settings with every part given replacing the default part (a plausible range per input). */
-export function withSelectionOverrides(over: {
-  readonly plausible?: Partial<Record<PlausibilityKey, PlausibleRange>> | undefined;
-  readonly recencyDays?: Partial<DataSelectionSettings['recencyDays']> | undefined;
-  readonly postWindowCloseDay?: number | undefined;
-  readonly postWindowDoseGy?: PlausibleRange | undefined;
-  readonly rtBeforeDiagnosisDays?: number | undefined;
-} = {}): DataSelectionSettings {
+type Partial_<T> = { readonly [K in keyof T]?: T[K] | undefined };
+
+/** The entries of `over` that are given (an `undefined` never replaces a default). */
+function given<T extends object>(defaults: T, over: Partial_<T> | undefined): T {
+  const out = { ...defaults };
+  for (const key of Object.keys(over ?? {}) as (keyof T)[]) {
+    const value = over?.[key];
+    if (value !== undefined) out[key] = value as T[keyof T];
+  }
+  return out;
+}
+
+/** The settings with every part given replacing the default part (a plausible range per input, a window per input). */
+export function withSelectionOverrides(
+  over: {
+    readonly plausible?: Partial_<DataSelectionSettings['plausible']> | undefined;
+    readonly recencyDays?: Partial_<DataSelectionSettings['recencyDays']> | undefined;
+    readonly postWindowCloseDay?: number | undefined;
+    readonly postWindowDoseGy?: PlausibleRange | undefined;
+    readonly rtBeforeDiagnosisDays?: number | undefined;
+  } = {},
+): DataSelectionSettings {
   const d = DEFAULT_SELECTION;
   return {
-    plausible: { ...d.plausible, ...over.plausible },
-    recencyDays: { ...d.recencyDays, ...over.recencyDays },
+    plausible: given(d.plausible, over.plausible),
+    recencyDays: given(d.recencyDays, over.recencyDays),
     postWindowCloseDay: over.postWindowCloseDay ?? d.postWindowCloseDay,
     postWindowDoseGy: over.postWindowDoseGy ?? d.postWindowDoseGy,
     rtBeforeDiagnosisDays: over.rtBeforeDiagnosisDays ?? d.rtBeforeDiagnosisDays,

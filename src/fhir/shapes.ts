@@ -28,7 +28,23 @@ const SHAPES: Readonly<Record<string, z.ZodType>> = {
     component: z.array(z.looseObject({ code: concept.optional(), valueQuantity: quantity.optional() })).optional(),
   }),
   Condition: z.looseObject({ ...base, code: concept.optional(), clinicalStatus: concept.optional(), verificationStatus: concept.optional() }),
-  Procedure: z.looseObject({ ...base, status: str.optional(), code: concept.optional(), performedPeriod: period.optional(), performedDateTime: str.optional() }),
+  Procedure: z.looseObject({
+    ...base,
+    status: str.optional(),
+    code: concept.optional(),
+    category: concept.optional(),
+    performedPeriod: period.optional(),
+    performedDateTime: str.optional(),
+    // (v2) mCODE dose delivered to volume: the sub-extensions' values the extraction reads.
+    extension: z
+      .array(
+        z.looseObject({
+          url: str,
+          extension: z.array(z.looseObject({ url: str, valueQuantity: quantity.optional(), valueUnsignedInt: z.number().optional(), valuePositiveInt: z.number().optional() })).optional(),
+        }),
+      )
+      .optional(),
+  }),
   MedicationAdministration: z.looseObject({ ...base, status: str.optional(), medicationCodeableConcept: concept.optional(), effectivePeriod: period.optional(), effectiveDateTime: str.optional() }),
 };
 
