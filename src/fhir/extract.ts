@@ -5,7 +5,7 @@
  * are read. Every input carries its provenance; everything found but not used is reported with a reason.
  * Pure: `now` is an argument.
  */
-import type { CodeableConcept, Coding, Extension, Observation, Procedure, Quantity, Reference } from 'fhir/r4';
+import type { CodeableConcept, Coding, Observation, Procedure, Quantity, Reference } from 'fhir/r4';
 import {
   dayDoseReached,
   DEFAULT_THRESHOLDS,
@@ -172,6 +172,7 @@ function effectiveOf(o: Observation): { text: string; ms: number } | { text: str
   return parsed.ok ? { text, ms: parsed.ms } : { text, refused: describeDateProblem(parsed.problem, text) };
 }
 
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const ref = (r: { resourceType: string; id?: string | undefined }) => `${r.resourceType}/${r.id ?? '(no id)'}`;
 const codingsOf = (cc: CodeableConcept | undefined): Coding[] => cc?.coding ?? [];
 const conceptHas = (cc: CodeableConcept | undefined, refs: readonly CodeRef[]) => matchesAny(codingsOf(cc), refs);
@@ -423,7 +424,8 @@ class Extractor {
 
   /** Whether a Procedure is radiotherapy: coded with a radiotherapy concept, or with a radiotherapy category (section 4 v2). */
   private isRadiotherapy(p: Procedure): boolean {
-    return conceptHas(p.code, this.codes.radiotherapy) || conceptHas(p.category, this.codes.radiotherapy);
+    const categories: readonly (CodeableConcept | undefined)[] = Array.isArray(p.category) ? p.category : [p.category];
+    return conceptHas(p.code, this.codes.radiotherapy) || categories.some((c) => conceptHas(c, this.codes.radiotherapy));
   }
 
   treatment(diagnosisMs: number | undefined): TreatmentTimeline {
@@ -490,11 +492,24 @@ class Extractor {
   /** The delivered dose on an RT Procedure: mCODE dose delivered to volume (the highest total among volumes). */
   private deliveredDose(p: Procedure | undefined): { totalGy?: number; fractions?: number } | undefined {
     let best: { totalGy?: number; fractions?: number } | undefined;
-    for (const ext of p?.extension ?? []) {
-      if (ext.url !== MCODE_DOSE_DELIVERED_TO_VOLUME || !Array.isArray(ext.extension)) continue;
-      const part = (url: string): Extension | undefined => ext.extension?.find((e) => e.url === url);
-      const dose = convertQuantity(part('totalDoseDelivered')?.valueQuantity, 'dose');
-      const fractions = part('fractionsDelivered')?.valueUnsignedInt ?? part('fractionsDelivered')?.valuePositiveInt;
+    // Read defensively: the extension's members are not checked by the loader's shapes, and a malformed dose
+    // must not hide the RT course itself.
+    const extensions: unknown = p?.extension;
+    for (const ext of Array.isArray(extensions) ? (extensions as unknown[]) : []) {
+      if (!isObject(ext) || ext['url'] !== MCODE_DOSE_DELIVERED_TO_VOLUME || !Array.isArray(ext['extension'])) continue;
+      const parts = (ext['extension'] as unknown[]).filter(isObject);
+      const part = (url: string): Record<string, unknown> | undefined => parts.find((e) => e['url'] === url);
+      const q = part('totalDoseDelivered')?.['valueQuantity'];
+      const quantity: Quantity | undefined = isObject(q)
+        ? {
+            ...(typeof q['value'] === 'number' ? { value: q['value'] } : {}),
+            ...(typeof q['code'] === 'string' ? { code: q['code'] } : {}),
+            ...(typeof q['unit'] === 'string' ? { unit: q['unit'] } : {}),
+            ...(typeof q['system'] === 'string' ? { system: q['system'] } : {}),
+          }
+        : undefined;
+      const dose = convertQuantity(quantity, 'dose');
+      const fractions = part('fractionsDelivered')?.['valueUnsignedInt'] ?? part('fractionsDelivered')?.['valuePositiveInt'];
       const totalGy = dose.ok && dose.value > 0 ? dose.value : undefined;
       const count = typeof fractions === 'number' && Number.isInteger(fractions) && fractions > 0 ? fractions : undefined;
       if (totalGy === undefined && count === undefined) continue;

@@ -32,18 +32,10 @@ const SHAPES: Readonly<Record<string, z.ZodType>> = {
     ...base,
     status: str.optional(),
     code: concept.optional(),
-    category: concept.optional(),
+    // (v2) A radiotherapy category; R4 has one, a list is tolerated.
+    category: z.union([concept, z.array(concept)]).optional(),
     performedPeriod: period.optional(),
     performedDateTime: str.optional(),
-    // (v2) mCODE dose delivered to volume: the sub-extensions' values the extraction reads.
-    extension: z
-      .array(
-        z.looseObject({
-          url: str,
-          extension: z.array(z.looseObject({ url: str, valueQuantity: quantity.optional(), valueUnsignedInt: z.number().optional(), valuePositiveInt: z.number().optional() })).optional(),
-        }),
-      )
-      .optional(),
   }),
   MedicationAdministration: z.looseObject({ ...base, status: str.optional(), medicationCodeableConcept: concept.optional(), effectivePeriod: period.optional(), effectiveDateTime: str.optional() }),
 };

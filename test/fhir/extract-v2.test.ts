@@ -269,6 +269,22 @@ describe('radiotherapy start (clinical-spec.md section 4 v2: any Procedure coded
     expect(extractInputs(record({ procedures: [rt] }), NOW).treatment.rtStart?.date).toBe('2026-04-06T08:00:00Z');
   });
 
+  test('a radiotherapy category given as a list (not R4, but seen) is read too', () => {
+    const rt = radiotherapy('2026-04-06T08:00:00Z', undefined, {
+      code: { text: 'IMRT' },
+      category: [{ coding: [{ system: SYSTEMS.snomed, code: '1217123003' }] }] as unknown as Procedure['category'],
+    });
+    expect(extractInputs(record({ procedures: [rt] }), NOW).treatment.started).toBe(true);
+  });
+
+  test('a malformed dose extension does not hide the RT course: the default schedule is used', () => {
+    const broken = { url: MCODE_DOSE_DELIVERED_TO_VOLUME, extension: ['x', { url: 'totalDoseDelivered', valueQuantity: { value: '70', code: 7 } }, { url: 'fractionsDelivered', valueUnsignedInt: 2.5 }] };
+    const rt = radiotherapy('2026-04-06T08:00:00Z', undefined, { extension: [broken as unknown as Extension, 'junk' as unknown as Extension] });
+    const x = extractInputs(record({ procedures: [rt] }), NOW);
+    expect(x.treatment).toMatchObject({ started: true, postWindowDay: 25, postWindowBasis: 'close-day' });
+    expect(x.treatment.deliveredDose).toBeUndefined();
+  });
+
   test('a Procedure that is not radiotherapy (a biopsy) does not start treatment', () => {
     const biopsy = radiotherapy('2026-04-06T08:00:00Z', undefined, { code: { coding: [{ system: SYSTEMS.snomed, code: '86273004' }] } });
     expect(extractInputs(record({ procedures: [biopsy] }), NOW).treatment.recorded).toBe(false);
