@@ -694,9 +694,9 @@ export function extractInputs(record: PatientRecord, now: string, options: Extra
   if (treatment.rtStart !== undefined) {
     const postTbfPool = tbf.filter((c) => !preTreatment(c));
     postTbf = x.measurement('post-tbf', postTbfPool, inPostWindow, 'tbf', ['timepoint-inferred'], 'outside-window', closest);
-  } else if (treatment.recorded) {
+  } else if (treatment.recorded && !unplaceable) {
     for (const c of tbf.filter((c) => !preTreatment(c))) {
-      x.unusable.push({ input: 'post-tbf', reference: c.reference, reason: unplaceable ? 'unplaceable' : 'no-rt-start', detail: c.effective.text });
+      x.unusable.push({ input: 'post-tbf', reference: c.reference, reason: 'no-rt-start', detail: c.effective.text });
     }
   }
 
