@@ -8,7 +8,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, FhirResource, Patient } from 'fhir/r4';
+import { shiftDates } from '../fhir/dates';
 import { PROJECT_ROOT } from '../paths';
+
+export { shiftDate, shiftDates } from '../fhir/dates';
 
 /** One demo patient: which fixture, and what it shows. */
 export interface DemoPatient {
@@ -45,30 +48,10 @@ export const DEMO_PATIENTS: readonly DemoPatient[] = [
 ];
 
 const DAY_MS = 86_400_000;
-const DATE_TIME = /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
 /** Whole days from the fixture's evaluation day (FIXTURE_DAY unless given) to `now` (negative when `now` is earlier). */
 export function dayShift(now: Date, day: string = FIXTURE_DAY): number {
   return Math.floor((now.getTime() - Date.parse(`${day}T00:00:00Z`)) / DAY_MS);
-}
-
-/** `value` moved by `days` when it is a FHIR date or dateTime with a day; otherwise unchanged. */
-export function shiftDate(value: string, days: number): string {
-  const m = DATE_TIME.exec(value);
-  if (m === null || days === 0) return value;
-  const day = new Date(Date.parse(`${m[1] ?? ''}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
-  return `${day}${m[2] ?? ''}`;
-}
-
-/** A deep copy of `value` with every date and dateTime string moved by `days`. */
-export function shiftDates<T>(value: T, days: number): T {
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return shiftDate(v, days);
-    if (Array.isArray(v)) return v.map(walk);
-    if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    return v;
-  };
-  return walk(value) as T;
 }
 
 /** The fixtures folder: test/fixtures of the project. */
