@@ -13,8 +13,8 @@ import { PROJECT_ROOT } from './paths';
 export const EXAMPLE_DAY = '2026-03-01';
 
 /** The example request dated relative to `now`. */
-export function exampleRequest(now: Date = new Date()): unknown {
-  const raw: unknown = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'examples', 'patient-view-request.json'), 'utf8'));
+export function exampleRequest(now: Date = new Date()): object {
+  const raw: object = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'examples', 'patient-view-request.json'), 'utf8'));
   const days = Math.floor((now.getTime() - Date.parse(`${EXAMPLE_DAY}T00:00:00Z`)) / 86_400_000);
   return shiftDates(raw, days);
 }
