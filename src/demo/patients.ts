@@ -1,5 +1,5 @@
 /**
- * The demo's synthetic patients: thirteen of the scenario fixtures (test/fixtures, synthetic, tagged HTEST),
+ * The demo's synthetic patients: fourteen of the scenario fixtures (test/fixtures, synthetic, tagged HTEST),
  * chosen so that between them they reach every recommendation tier, every outcome of the TBF rules,
  * missing and unusable data, and a patient outside the studied population. Their dates are moved by
  * whole days so that the fixture's evaluation day becomes today: a demo opened in a year's time shows the
@@ -44,6 +44,7 @@ export const DEMO_PATIENTS: readonly DemoPatient[] = [
   { id: 'm1-patient', fixture: 'out-of-scope-distant-metastasis', name: 'Larch', shows: 'Distant metastasis (M1): outside the studied population, no card', expect: 'out of scope' },
   { id: 'rec-patient', fixture: 'recurrent-disease-clinical-status', name: 'Maple', shows: 'Recurrent disease: outside the studied population, one quiet card says why', expect: 'not-applicable' },
   { id: 'oht-patient', fixture: 'order-tpf-low-ictos-high-risk', name: 'Oak', shows: 'Low ICTOS, high risk: ordering TPF gives an info card that suggests a trial, never a removal', expect: 'clinical-trial' },
+  { id: 'sti-patient', fixture: 'stale-ictos', name: 'Quince', shows: 'ICTOS from an MRI 90 days old: stale, so no recommendation until a recent MRI', expect: 'insufficient-data' },
   { id: 'obs-patient', fixture: 'observed-response-residual-prediction-expired', name: 'Pine', shows: 'Three months after CCRT: partial response observed, the residual prediction has expired', expect: 'treatment started' },
 ];
 
