@@ -44,7 +44,6 @@ export function recommendationEvidenceText(kind: RecommendationKind): string[] {
     'ict-ccrt': [
       `Validation cohort, high ICTOS (n = ${s.validationHighIctos.n}): 5-year failure-free survival (FFS) ${s.validationHighIctos.ffs5y.ictCcrt}% with ICT + CCRT vs ${s.validationHighIctos.ffs5y.ccrtAlone}% with CCRT alone; FFS ${hr(s.validationHighIctos.hr)}.`,
       `Absolute FFS benefit ${s.validationHighIctos.absoluteBenefit.y3} percentage points at 3 years and ${s.validationHighIctos.absoluteBenefit.y5} percentage points at 5 years.`,
-      'Dong 2019 did not stratify high-ICTOS patients by clinical risk.',
     ],
     'ccrt-alone': [
       `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): additional induction chemotherapy was not associated with a significant failure-free survival benefit, FFS ${hr(s.validationLowIctos.hr)}; the interval includes a benefit.`,
