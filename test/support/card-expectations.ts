@@ -82,6 +82,11 @@ export function expectOrderCheckCards(cards: readonly Card[], s: Scenario): void
   expect(deletes.sort()).toEqual([...want.deleteSuggestions].sort());
   for (const kept of want.notDeleted ?? []) expect(deletes).not.toContain(kept);
   for (const order of want.inductionOrders ?? []) expect(c.detail).toContain(order);
+  for (const order of want.regimenOrders ?? []) expect(c.detail).toContain(order);
+  for (const order of want.concurrentKept ?? []) {
+    expect(deletes).not.toContain(order);
+    expect(c.detail).toContain(order);
+  }
   if (c.indicator === 'warning') {
     expect(c.overrideReasons?.length).toBeGreaterThan(0);
     expect(c.selectionBehavior).toBeDefined();
