@@ -16,6 +16,7 @@ import {
   type ThresholdSets,
 } from '../core';
 import { DEFAULT_CODE_LISTS, matchesAny, SYSTEMS, type CodeLists, type CodeRef, type ValueCode } from './codes';
+import { recogniseMedicationUse, type MedicationResolver, type Recognition } from './drugs';
 import type { PatientRecord } from './loader';
 import { parseStagingText, type StagingAxis } from './staging-text';
 import { convertQuantity, type MeasurementKind, type UnitProblem } from './units';
@@ -77,6 +78,17 @@ export interface TreatmentTimeline {
   /** Earliest start of RT or chemotherapy, if any is recorded. */
   readonly start?: { readonly date: string; readonly reference: string };
   readonly rtStart?: { readonly date: string; readonly reference: string };
+  /**
+   * (v2) Earliest systemic anti-cancer therapy (a completed / in-progress MedicationAdministration of an
+   * NPC agent, recognised by src/fhir/drugs.ts), with the agents and how they were recognised.
+   */
+  readonly systemicStart?: { readonly date: string; readonly reference: string; readonly agents: readonly Recognition[] };
+  /**
+   * (v2) True when systemic therapy started (on or before now) on an earlier calendar day (UTC) than RT, or
+   * with no RT start recorded: induction chemotherapy before RT (spec section 4, outside Liu's CCRT-only
+   * population). Same-day starts are concurrent, not induction.
+   */
+  readonly systemicBeforeRt: boolean;
   readonly rtEnd?: string;
   /** First day of the Post-TBF window (RT start + the schedule's day). */
   readonly postWindowStart?: string;
@@ -102,6 +114,8 @@ export interface Extraction {
 export interface ExtractOptions {
   readonly codes?: CodeLists;
   readonly thresholds?: ThresholdSets;
+  /** Finds a Medication a MedicationAdministration references (contained ones are always read). */
+  readonly medications?: MedicationResolver;
 }
 
 const FINAL_STATUSES = new Set(['final', 'amended', 'corrected']);
@@ -114,6 +128,7 @@ const FINAL_STATUSES = new Set(['final', 'amended', 'corrected']);
 const DATE_ONLY_LEAD_MS = 14 * 3_600_000;
 const hasTime = (text: string): boolean => text.includes('T');
 const DAY_MS = 86_400_000;
+const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 /** effective[x] of an Observation as recorded, and as epoch milliseconds. */
 function effectiveOf(o: Observation): { text: string; ms: number } | undefined {
@@ -156,6 +171,7 @@ function chooseLatest(candidates: readonly Candidate[]): Choice | undefined {
 class Extractor {
   readonly codes: CodeLists;
   private readonly thresholds: ThresholdSets;
+  private readonly medications: MedicationResolver | undefined;
   private readonly nowMs: number;
   private readonly patientRef: string | undefined;
   readonly unusable: Unusable[] = [];
@@ -170,6 +186,7 @@ class Extractor {
   ) {
     this.codes = options.codes ?? DEFAULT_CODE_LISTS;
     this.thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+    this.medications = options.medications;
     this.nowMs = Date.parse(now);
     this.patientRef = record.patient?.id !== undefined ? `Patient/${record.patient.id}` : undefined;
     for (const obs of record.observations) {
@@ -313,18 +330,23 @@ class Extractor {
       if (date === undefined || !Number.isFinite(ms)) continue;
       rt.push({ date, ms, reference: ref(p), ...(p.performedPeriod?.end !== undefined ? { end: p.performedPeriod.end } : {}) });
     }
-    const chemo: Start[] = [];
+    const chemo: (Start & { agents: Recognition[] })[] = [];
     for (const m of this.record.medicationAdministrations) {
       if (!this.mine(m.subject) || (m.status !== 'completed' && m.status !== 'in-progress')) continue;
-      if (!conceptHas(m.medicationCodeableConcept, this.codes.chemotherapy)) continue;
+      // (v2) Any NPC systemic agent, by ingredient, product, Medication ingredient, ATC or name.
+      const agents = recogniseMedicationUse(m, this.codes, this.medications);
+      if (agents.length === 0) continue;
       const date = m.effectivePeriod?.start ?? m.effectiveDateTime;
       const ms = date !== undefined ? Date.parse(date) : Number.NaN;
       if (date === undefined || !Number.isFinite(ms)) continue;
-      chemo.push({ date, ms, reference: ref(m) });
+      chemo.push({ date, ms, reference: ref(m), agents });
     }
-    const earliest = (xs: Start[]) => [...xs].sort((a, b) => a.ms - b.ms || a.reference.localeCompare(b.reference))[0];
+    const earliest = <S extends Start>(xs: S[]) => [...xs].sort((a, b) => a.ms - b.ms || a.reference.localeCompare(b.reference))[0];
     const rtStart = earliest(rt);
-    const start = earliest([...rt, ...chemo]);
+    const systemic = earliest(chemo);
+    const start = earliest<Start>([...rt, ...chemo]);
+    const systemicBeforeRt =
+      systemic !== undefined && systemic.ms <= this.nowMs && (rtStart === undefined || utcDay(systemic.ms) < utcDay(rtStart.ms));
     const schedule = dayDoseReached(this.thresholds.tbf.postTbfTimepoint);
     const postWindowDay = schedule.kind === 'computed' ? schedule.day : undefined;
     const postWindowStart =
@@ -332,6 +354,8 @@ class Extractor {
     return {
       ...(start !== undefined ? { start: { date: start.date, reference: start.reference } } : {}),
       ...(rtStart !== undefined ? { rtStart: { date: rtStart.date, reference: rtStart.reference } } : {}),
+      ...(systemic !== undefined ? { systemicStart: { date: systemic.date, reference: systemic.reference, agents: systemic.agents } } : {}),
+      systemicBeforeRt,
       ...(rtStart?.end !== undefined ? { rtEnd: rtStart.end } : {}),
       ...(postWindowStart !== undefined ? { postWindowStart } : {}),
       ...(postWindowDay !== undefined ? { postWindowDay } : {}),
