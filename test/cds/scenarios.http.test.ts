@@ -10,14 +10,13 @@ import { buildApp } from '../../src/app';
 import type { Card } from '../../src/cds/card-schema';
 import { CardTemplates } from '../../src/cds/templates';
 import { loadConfig } from '../../src/config';
-import { prefetchTemplates } from '../../src/fhir/prefetch';
 import { createLogger } from '../../src/logger';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
 import { draftOrdersFor, prefetchFor } from '../support/app';
 import { expectOrderCheckCards, expectPatientViewCards, findingsOf } from '../support/card-expectations';
 import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
-import { loadBundle, resourcesOf, scenarios, type Scenario } from '../support/scenarios';
+import { fhirServerPathAvailable, loadBundle, resourcesOf, scenarios, type Scenario } from '../support/scenarios';
 
 const TOKEN = 'ehr-access-token-for-scenarios';
 const templates = CardTemplates.load();
@@ -55,17 +54,9 @@ function body(s: Scenario, hook: string, via: DataPath, extraContext: Record<str
 /** The findings without card-specific ids: what both data paths must agree on. */
 const conclusions = (cards: Card[]) => cards.map((c) => ({ topic: c.source.topic?.code, summary: c.summary, indicator: c.indicator, findings: findingsOf(c) }));
 
-/**
- * A scenario whose treatment record is coded outside the v1 short list (manifest `requires`) reaches the
- * service over the FHIR-server path only when the MedicationAdministration query is not filtered by code
- * (clinical-spec section 4, v2). While the query still filters, that path is skipped, visibly, not failed.
- */
-const medicationQueryFiltered = new URLSearchParams(prefetchTemplates().medicationAdministrations.split('?')[1] ?? '').has('code');
-const fhirPathAvailable = (s: Scenario) => !(medicationQueryFiltered && (s as Scenario & { requires?: string[] }).requires?.includes('unfiltered-medication-administration-query') === true);
-
 describe.each(scenarios.map((s) => ({ s, name: s.file.replace('.bundle.json', '') })))('scenario $name over HTTP', ({ s }) => {
   const results: Partial<Record<DataPath, Card[]>> = {};
-  const onPath = (via: DataPath) => (via === 'fhir-server' && !fhirPathAvailable(s) ? test.skip : test);
+  const onPath = (via: DataPath) => (via === 'fhir-server' && !fhirServerPathAvailable(s) ? test.skip : test);
 
   const patientView = async (via: DataPath) => {
     const app = await appFor(s);
