@@ -10,10 +10,11 @@ import type { SmartAppConfig } from './app/app-config';
 import type { Config } from './config';
 import { badRequest, errorHandler, HttpError, notFound } from './cds/errors';
 import { serveHook, type HookDeps } from './cds/hooks';
-import { JwtVerifier, type VerifiedClient } from './cds/jwt';
+import { JwtError, JwtVerifier, type VerifiedClient } from './cds/jwt';
 import { feedbackSchema } from './cds/request-schema';
 import { loadServices, type ServiceDefinition } from './cds/services';
 import { CardTemplates } from './cds/templates';
+import { FAVICON_ICO } from './favicon';
 import type { FeedbackItem, Store } from './store/store';
 
 export interface AppDeps {
@@ -46,10 +47,32 @@ export function securityStatus(config: Config): SecurityStatus {
   };
 }
 
+/**
+ * What an operator must know about the configuration, beyond security: the SMART app with no FHIR server
+ * it may be launched against refuses every launch. Not in demo mode, whose configuration sets it.
+ */
+export function configurationWarnings(config: Config): string[] {
+  const warnings = [...securityStatus(config).warnings];
+  if (!config.demo && config.smartApp.allowedIss.length === 0) {
+    warnings.push(
+      'No FHIR server is allowed for the SMART app (SMART_ALLOWED_ISS, ALLOWED_FHIR_SERVERS and SMART_STANDALONE_ISS are all unset): every launch of /app/launch.html is refused. Set SMART_ALLOWED_ISS to the FHIR base URL of the EHR that launches the app (docs/configuration.md).',
+    );
+  }
+  return warnings;
+}
+
+/** Why a request was refused (401, 403), for its log line: a reason code and, for a JWT, jose's or Node's error code. */
+interface Refusal {
+  readonly reason: string;
+  readonly detail?: string;
+  readonly origin?: string;
+}
+
 interface Locals {
   service?: ServiceDefinition;
   client?: VerifiedClient;
   log?: Record<string, unknown>;
+  refused?: Refusal;
 }
 const locals = (res: Response) => res.locals as Locals;
 
@@ -133,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
         })
       : undefined;
   const security = securityStatus(config);
+  const warnings = configurationWarnings(config);
   const hookDeps: HookDeps = {
     config,
     templates,
@@ -147,7 +171,8 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
   app.set('etag', false);
   app.set('trust proxy', false);
 
-  // One log line per request: route, status, timings; never tokens, bodies or patient data.
+  // One log line per request: route, status, timings, and for a refusal its reason; never tokens, bodies or
+  // patient data. A 401 is refused before the body is read, so it names the service but no hookInstance.
   app.use((req, res, next) => {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
@@ -159,6 +184,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
         status: res.statusCode,
         client: l.client !== undefined ? { iss: l.client.iss, sub: l.client.sub } : undefined,
         ms: Number(process.hrtime.bigint() - start) / 1e6,
+        ...(l.refused !== undefined ? { refused: l.refused } : {}),
         ...l.log,
       };
       if (res.statusCode >= 500) logger.error(entry, 'request');
@@ -168,18 +194,42 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
     next();
   });
 
+  const corsAllowed = (origin: string | undefined): boolean => origin !== undefined && (config.corsOrigins === '*' || config.corsOrigins.includes(origin));
   const corsMiddleware = cors({
-    origin: (origin, cb) => cb(null, origin !== undefined && (config.corsOrigins === '*' || config.corsOrigins.includes(origin))),
+    origin: (origin, cb) => cb(null, corsAllowed(origin)),
     methods: ['GET', 'POST', 'OPTIONS'],
     allowedHeaders: ['Authorization', 'Content-Type'],
     maxAge: 600,
   });
-  app.use('/cds-services', corsMiddleware);
+  // The cors package answers a listed origin's preflight itself (204 with the CORS headers) and passes any
+  // other request on. A preflight from an origin not in CORS_ORIGINS is refused here, before authentication:
+  // a browser never sends a token with a preflight, so it would otherwise get a 401 that sends integrators
+  // looking at their JWT set-up. 403 with the JSON error body and no Access-Control-Allow-Origin (so the
+  // browser still blocks the call) says what to configure (decision 0005, item 11).
+  const refuseUnlistedPreflight: RequestHandler = (req, res, next) => {
+    const origin = req.get('origin');
+    if (req.method === 'OPTIONS' && origin !== undefined && req.get('access-control-request-method') !== undefined && !corsAllowed(origin)) {
+      locals(res).refused = { reason: 'cors-origin-not-allowed', origin: origin.length > 128 ? `${origin.slice(0, 128)}…` : origin };
+      throw new HttpError(403, 'cors-origin-not-allowed', 'This origin may not call the service from a browser: it is not in CORS_ORIGINS', 'Origin', undefined, { Vary: 'Origin' });
+    }
+    next();
+  };
+  app.use('/cds-services', corsMiddleware, refuseUnlistedPreflight);
 
   const authenticate: RequestHandler = async (req, res, next) => {
     if (verifier === undefined) return next();
     const audience = `${config.publicBaseUrl}${req.originalUrl.split('?')[0] ?? ''}`;
-    locals(res).client = await verifier.verify(req.get('authorization'), audience);
+    try {
+      locals(res).client = await verifier.verify(req.get('authorization'), audience);
+    } catch (error) {
+      if (error instanceof JwtError) {
+        // For the log line only; the 401 itself stays the same for a service that does not exist.
+        const s = byId.get(String(req.params['id']));
+        if (s !== undefined) locals(res).service = s;
+        locals(res).refused = { reason: error.failure, ...(error.detail !== undefined ? { detail: error.detail } : {}) };
+      }
+      throw error;
+    }
     next();
   };
 
@@ -213,7 +263,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
       security: { mode: security.mode, issuers: security.issuers },
       store: { kind: store.kind, ok: storeOk },
       demo: config.demo,
-      warnings: security.warnings,
+      warnings,
     });
   });
 
@@ -277,6 +327,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
     const given = Buffer.from(req.get('authorization')?.replace(/^Bearer\s+/i, '') ?? '');
     const wanted = Buffer.from(token);
     if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
+      locals(res).refused = { reason: given.length === 0 ? 'missing-token' : 'wrong-admin-token' };
       throw new HttpError(401, 'unauthorized', 'Admin token required', 'Authorization', undefined, { 'WWW-Authenticate': 'Bearer' });
     }
     const since = typeof req.query['since'] === 'string' ? req.query['since'] : undefined;
@@ -284,6 +335,9 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
     res.json(await store.report(since !== undefined ? { since } : {}));
   });
 
+  app.get('/favicon.ico', (_req, res) => {
+    res.set({ 'Content-Type': 'image/x-icon', 'Cache-Control': 'public, max-age=86400', 'X-Content-Type-Options': 'nosniff' }).send(FAVICON_ICO);
+  });
   app.use('/app', smartAppRoutes(config));
   for (const router of deps.routes ?? []) app.use(router);
 

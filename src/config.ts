@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_THRESHOLDS, type IctosNormalization, type ThresholdSets } from './core';
 import { withCodeListOverrides, type CodeListOverrides, type CodeLists } from './fhir/codes';
+import { allowedFhirServer } from './fhir/loader';
 import type { TrustedIssuer } from './cds/jwt';
 import { DEFAULT_APP_DIR } from './paths';
 
@@ -36,7 +37,7 @@ export interface Config {
     readonly redirectUrl: string;
     /** FHIR server for a standalone launch (no EHR context); without it only the EHR launch is offered. */
     readonly standaloneIss?: string | undefined;
-    /** FHIR servers (`iss`) the app may be launched against: SMART_ALLOWED_ISS, else ALLOWED_FHIR_SERVERS and SMART_STANDALONE_ISS. */
+    /** FHIR servers (`iss`) the app may be launched against: SMART_ALLOWED_ISS (else ALLOWED_FHIR_SERVERS), plus SMART_STANDALONE_ISS always. */
     readonly allowedIss: readonly string[];
     /** Deadline for the app's own FHIR reads, ms. */
     readonly fhirDeadlineMs: number;
@@ -73,10 +74,12 @@ const list = (s: string | undefined) =>
 
 /**
  * What the SMART app asks for by default (SMART App Launch 2 scope syntax): read the patient's data the
- * rules use, create Observations for structured capture, and the user's identity for the performer.
+ * rules use, create Observations for structured capture, the user's identity for the performer, and a
+ * refresh token for as long as the user's EHR session lasts (`online_access`), so that the app outlives
+ * its access token.
  */
 export const DEFAULT_SMART_SCOPES =
-  'openid fhirUser patient/Patient.rs patient/Condition.rs patient/Observation.rs patient/Observation.c patient/Procedure.rs patient/MedicationAdministration.rs';
+  'openid fhirUser online_access patient/Patient.rs patient/Condition.rs patient/Observation.rs patient/Observation.c patient/Procedure.rs patient/MedicationAdministration.rs';
 
 function nonEmpty(name: string, value: string): string {
   if (value.trim() === '') throw new ConfigError(`${name}: must not be empty`);
@@ -85,16 +88,26 @@ function nonEmpty(name: string, value: string): string {
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).min(1) });
+
+/**
+ * One trusted issuer. Its pinned key set is at most one of `jwksFile`, `jwks` (inline) or `jwksUrl`;
+ * `allowedJku` lists the `jku` headers whose key sets may be fetched. A token's `jku` not on that list
+ * is verified with the pinned key set (never fetched), so an issuer needs a pinned key set, or
+ * `allowedJku`, or both (see `TrustedIssuer` in src/cds/jwt.ts and docs/configuration.md).
+ */
 const issuerSchema = z
   .strictObject({
     iss: z.string().min(1),
     jwksUrl: httpUrl.optional(),
     jwksFile: z.string().min(1).optional(),
+    jwks: jwksSchema.optional(),
     allowedJku: z.array(httpUrl).optional(),
   })
-  .refine((i) => (i.jwksUrl === undefined) !== (i.jwksFile === undefined), { message: 'each issuer needs exactly one of jwksUrl or jwksFile' });
-
-const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).min(1) });
+  .refine((i) => [i.jwksUrl, i.jwksFile, i.jwks].filter((k) => k !== undefined).length <= 1, { message: 'give at most one of jwksFile, jwks or jwksUrl per issuer' })
+  .refine((i) => i.jwksUrl !== undefined || i.jwksFile !== undefined || i.jwks !== undefined || (i.allowedJku ?? []).length > 0, {
+    message: 'each issuer needs its keys: jwksFile, jwks or jwksUrl (a pinned key set), or allowedJku',
+  });
 
 const featureNorm = z.strictObject({ mean: z.number(), sd: z.number().positive() });
 const normalizationSchema = z.strictObject({ skewness: featureNorm, glcmVariance: featureNorm, glrlmLrhgle: featureNorm });
@@ -157,6 +170,7 @@ function trustedIssuers(env: NodeJS.ProcessEnv, baseDir: string): TrustedIssuer[
     iss: i.iss,
     ...(i.jwksUrl !== undefined ? { jwksUrl: i.jwksUrl } : {}),
     ...(i.jwksFile !== undefined ? { jwks: parse(`jwksFile of ${i.iss}`, jwksSchema, readJson(`jwksFile of ${i.iss}`, i.jwksFile, baseDir)) } : {}),
+    ...(i.jwks !== undefined ? { jwks: i.jwks } : {}),
     ...(i.allowedJku !== undefined ? { allowedJku: i.allowedJku } : {}),
   }));
 }
@@ -192,6 +206,43 @@ function workers(env: NodeJS.ProcessEnv, cores: number): number {
   return int('WORKERS', raw, 1, 1, 256);
 }
 
+/**
+ * One CORS_ORIGINS entry as browsers send the Origin header (`scheme://host[:port]`, lower case, no default
+ * port): `https://EHR.example:443/` becomes `https://ehr.example`. An entry with a path, query or fragment
+ * names no origin and stops start-up; it would never match.
+ */
+function corsOrigin(value: string): string {
+  const url = new URL(parse('CORS_ORIGINS', httpUrl, value));
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError(`CORS_ORIGINS: ${value} is not an origin; give scheme://host[:port] only, as the browser sends it (no path)`);
+  }
+  return url.origin;
+}
+
+/**
+ * A FHIR base URL for an allow list (ALLOWED_FHIR_SERVERS, SMART_ALLOWED_ISS, SMART_STANDALONE_ISS). An
+ * entry the matcher (`allowedFhirServer`, which the service and the app both use) would never let through,
+ * not even for itself, is refused at start-up instead of refusing every request later: http to a host other
+ * than 127.0.0.1 or localhost, a user or password, a query or a fragment.
+ */
+function fhirBase(name: string, value: string): string {
+  const url = parse(name, httpUrl, value);
+  if (allowedFhirServer(url, [url]) === undefined) {
+    throw new ConfigError(`${name}: ${url} can never match a FHIR server; use https (http only for 127.0.0.1 or localhost), without user, password, query or fragment`);
+  }
+  return url;
+}
+
+/**
+ * The FHIR servers the SMART app may be launched against: SMART_ALLOWED_ISS when set, else
+ * ALLOWED_FHIR_SERVERS; and SMART_STANDALONE_ISS always (the app's own standalone launch must not be
+ * refused because a list was given). Duplicates are dropped, the order kept.
+ */
+function smartAllowedIss(env: NodeJS.ProcessEnv, allowedFhirServers: readonly string[], standaloneIss: string | undefined): string[] {
+  const given = env['SMART_ALLOWED_ISS'] !== undefined ? list(env['SMART_ALLOWED_ISS']).map((u) => fhirBase('SMART_ALLOWED_ISS', u)) : allowedFhirServers;
+  return [...new Set([...given, ...(standaloneIss !== undefined ? [standaloneIss] : [])])];
+}
+
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
 
 /**
@@ -202,13 +253,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
   const port = int('PORT', env['PORT'], 3000, 0, 65535);
   const host = env['HOST'] ?? '127.0.0.1';
   const publicBaseUrl = parse('PUBLIC_BASE_URL', httpUrl, env['PUBLIC_BASE_URL'] ?? `http://localhost:${port}`).replace(/\/+$/, '');
-  const cors = env['CORS_ORIGINS']?.trim() === '*' ? '*' : list(env['CORS_ORIGINS']).map((o) => parse('CORS_ORIGINS', httpUrl, o));
+  const cors = env['CORS_ORIGINS']?.trim() === '*' ? '*' : list(env['CORS_ORIGINS']).map((o) => corsOrigin(o));
   const smartAppUrl = env['SMART_APP_URL'] !== undefined && env['SMART_APP_URL'] !== '' ? parse('SMART_APP_URL', httpUrl, env['SMART_APP_URL']) : undefined;
   const thresholdOverrides = env['THRESHOLDS_FILE'] !== undefined ? parse('THRESHOLDS_FILE', thresholdsSchema, readJson('THRESHOLDS_FILE', env['THRESHOLDS_FILE'], baseDir)) : {};
   const normalization = env['ICTOS_NORMALIZATION_FILE'] !== undefined ? parse('ICTOS_NORMALIZATION_FILE', normalizationSchema, readJson('ICTOS_NORMALIZATION_FILE', env['ICTOS_NORMALIZATION_FILE'], baseDir)) : undefined;
   const codeOverrides = env['CODE_LISTS_FILE'] !== undefined ? (parse('CODE_LISTS_FILE', z.record(z.string(), z.unknown()), readJson('CODE_LISTS_FILE', env['CODE_LISTS_FILE'], baseDir)) as CodeListOverrides) : {};
-  const allowedFhirServers = list(env['ALLOWED_FHIR_SERVERS']).map((u) => parse('ALLOWED_FHIR_SERVERS', httpUrl, u));
-  const standaloneIss = env['SMART_STANDALONE_ISS'] !== undefined && env['SMART_STANDALONE_ISS'] !== '' ? parse('SMART_STANDALONE_ISS', httpUrl, env['SMART_STANDALONE_ISS']) : undefined;
+  const allowedFhirServers = list(env['ALLOWED_FHIR_SERVERS']).map((u) => fhirBase('ALLOWED_FHIR_SERVERS', u));
+  const standaloneIss = env['SMART_STANDALONE_ISS'] !== undefined && env['SMART_STANDALONE_ISS'] !== '' ? fhirBase('SMART_STANDALONE_ISS', env['SMART_STANDALONE_ISS']) : undefined;
   const logLevel = parse('LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), env['LOG_LEVEL'] ?? 'info');
   const salt = env['PATIENT_HASH_SALT'];
   if (salt !== undefined && salt.length < 16) throw new ConfigError('PATIENT_HASH_SALT: use at least 16 characters');
@@ -233,10 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
     fhirMaxPages: int('FHIR_MAX_PAGES', env['FHIR_MAX_PAGES'], 10, 1, 1000),
     smartAppUrl,
     smartApp: {
-      allowedIss:
-        env['SMART_ALLOWED_ISS'] !== undefined
-          ? list(env['SMART_ALLOWED_ISS']).map((u) => parse('SMART_ALLOWED_ISS', httpUrl, u))
-          : [...allowedFhirServers, ...(standaloneIss !== undefined ? [standaloneIss] : [])],
+      allowedIss: smartAllowedIss(env, allowedFhirServers, standaloneIss),
       clientId: nonEmpty('SMART_CLIENT_ID', env['SMART_CLIENT_ID'] ?? 'npc-cds'),
       scope: nonEmpty('SMART_SCOPES', env['SMART_SCOPES'] ?? DEFAULT_SMART_SCOPES).split(/\s+/).filter((x) => x !== 'launch' && x !== 'launch/patient').join(' '),
       redirectUrl: parse('SMART_REDIRECT_URL', httpUrl, env['SMART_REDIRECT_URL'] ?? `${publicBaseUrl}/app/index.html`),

@@ -8,7 +8,7 @@ import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { buildApp, securityStatus } from './app';
+import { buildApp, configurationWarnings, securityStatus } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { startDemo, type Demo } from './demo';
 import { createLogger } from './logger';
@@ -76,7 +76,7 @@ export async function startService(
   }
 
   const security = securityStatus(config);
-  for (const warning of security.warnings) {
+  for (const warning of configurationWarnings(config)) {
     logger.warn({ security: security.mode }, warning);
     if (!config.demo) process.stderr.write(`\n  WARNING: ${warning}\n\n`);
   }

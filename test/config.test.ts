@@ -25,10 +25,23 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ CORS_ORIGINS: '*' }, dir).corsOrigins).toBe('*');
   });
 
+  test.each([
+    ['https://ehr.example', 'https://ehr.example'],
+    ['https://ehr.example/', 'https://ehr.example'],
+    ['https://EHR.Example:443', 'https://ehr.example'],
+    ['http://localhost:8080/', 'http://localhost:8080'],
+  ])('the CORS origin %s is compared as %s, the form of the Origin header', (value, origin) => {
+    expect(loadConfig({ CORS_ORIGINS: value }, dir).corsOrigins).toEqual([origin]);
+  });
+
+  test.each(['https://ehr.example/app', 'https://ehr.example?x=1', 'https://user@ehr.example'])('the CORS origin %s, which no browser sends, stops start-up', (value) => {
+    expect(() => loadConfig({ CORS_ORIGINS: value }, dir)).toThrow(/^CORS_ORIGINS: .* is not an origin/);
+  });
+
   test('the SMART app registration defaults to the public base URL and the read + create-Observation scopes', () => {
     const c = loadConfig({ PUBLIC_BASE_URL: 'https://cds.example.org/npc' }, dir);
     expect(c.smartApp).toMatchObject({ clientId: 'npc-cds', redirectUrl: 'https://cds.example.org/npc/app/index.html', fhirDeadlineMs: 15_000 });
-    expect(c.smartApp.scope.split(' ')).toEqual(expect.arrayContaining(['openid', 'fhirUser', 'patient/Observation.rs', 'patient/Observation.c']));
+    expect(c.smartApp.scope.split(' ')).toEqual(expect.arrayContaining(['openid', 'fhirUser', 'online_access', 'patient/Observation.rs', 'patient/Observation.c']));
     expect(c.smartApp.standaloneIss).toBeUndefined();
   });
 
@@ -40,11 +53,38 @@ describe('configuration from the environment', () => {
     expect(c.smartApp).toMatchObject({ clientId: 'npc-app', scope: 'patient/Observation.read patient/Observation.write', redirectUrl: 'https://apps.example/npc/', standaloneIss: 'https://fhir.example/r4', dir: path.join(dir, 'public-app') });
   });
 
-  test('the app may be launched against the allowed FHIR servers and the standalone one, unless SMART_ALLOWED_ISS says otherwise', () => {
-    const env = { ALLOWED_FHIR_SERVERS: 'https://ehr.example/fhir', SMART_STANDALONE_ISS: 'https://fhir.example/r4' };
-    expect(loadConfig(env, dir).smartApp.allowedIss).toEqual(['https://ehr.example/fhir', 'https://fhir.example/r4']);
-    expect(loadConfig({ ...env, SMART_ALLOWED_ISS: 'https://other.example/fhir' }, dir).smartApp.allowedIss).toEqual(['https://other.example/fhir']);
-    expect(loadConfig({}, dir).smartApp.allowedIss).toEqual([]);
+  test.each([
+    { name: 'nothing', env: {}, allowed: [] },
+    { name: 'ALLOWED_FHIR_SERVERS only', env: { ALLOWED_FHIR_SERVERS: 'https://ehr.example/fhir' }, allowed: ['https://ehr.example/fhir'] },
+    { name: 'SMART_STANDALONE_ISS only', env: { SMART_STANDALONE_ISS: 'https://fhir.example/r4' }, allowed: ['https://fhir.example/r4'] },
+    { name: 'ALLOWED_FHIR_SERVERS and SMART_STANDALONE_ISS', env: { ALLOWED_FHIR_SERVERS: 'https://ehr.example/fhir', SMART_STANDALONE_ISS: 'https://fhir.example/r4' }, allowed: ['https://ehr.example/fhir', 'https://fhir.example/r4'] },
+    {
+      name: 'SMART_ALLOWED_ISS, which replaces ALLOWED_FHIR_SERVERS but keeps SMART_STANDALONE_ISS',
+      env: { ALLOWED_FHIR_SERVERS: 'https://ehr.example/fhir', SMART_STANDALONE_ISS: 'https://fhir.example/r4', SMART_ALLOWED_ISS: 'https://other.example/fhir' },
+      allowed: ['https://other.example/fhir', 'https://fhir.example/r4'],
+    },
+    { name: 'SMART_ALLOWED_ISS naming SMART_STANDALONE_ISS again', env: { SMART_STANDALONE_ISS: 'https://fhir.example/r4', SMART_ALLOWED_ISS: 'https://fhir.example/r4, https://other.example/fhir' }, allowed: ['https://fhir.example/r4', 'https://other.example/fhir'] },
+    { name: 'an empty SMART_ALLOWED_ISS and SMART_STANDALONE_ISS', env: { ALLOWED_FHIR_SERVERS: 'https://ehr.example/fhir', SMART_STANDALONE_ISS: 'https://fhir.example/r4', SMART_ALLOWED_ISS: '' }, allowed: ['https://fhir.example/r4'] },
+  ])('with $name set, the app may be launched against $allowed', ({ env, allowed }) => {
+    expect(loadConfig(env, dir).smartApp.allowedIss).toEqual(allowed);
+  });
+
+  test.each(
+    (['ALLOWED_FHIR_SERVERS', 'SMART_ALLOWED_ISS', 'SMART_STANDALONE_ISS'] as const).flatMap((name) =>
+      [
+        { what: 'http to a host that is not loopback', value: 'http://fhir.example/r4' },
+        { what: 'http to [::1], which the matcher does not count as loopback', value: 'http://[::1]:8080/fhir' },
+        { what: 'a user and password', value: 'https://user:secret@fhir.example/r4' },
+        { what: 'a query', value: 'https://fhir.example/r4?tenant=a' },
+        { what: 'a fragment', value: 'https://fhir.example/r4#x' },
+      ].map((row) => ({ name, ...row })),
+    ),
+  )('$name with $what can never match a server, and stops start-up', ({ name, value }) => {
+    expect(() => loadConfig({ DEMO: 'off', [name]: value }, dir)).toThrow(new RegExp(`^${name}: .* can never match a FHIR server`));
+  });
+
+  test.each(['https://fhir.example/r4', 'https://fhir.example', 'http://127.0.0.1:8080/fhir', 'http://localhost:8080/fhir'])('%s is a usable allow list entry', (value) => {
+    expect(loadConfig({ DEMO: 'off', ALLOWED_FHIR_SERVERS: value, SMART_ALLOWED_ISS: value, SMART_STANDALONE_ISS: value }, dir).smartApp.allowedIss).toEqual([value]);
   });
 
   test.each([
@@ -69,6 +109,25 @@ describe('configuration from the environment', () => {
       { iss: 'https://ehr.example', jwks: { keys: [expect.objectContaining({ kid: 'k1' })] } },
       { iss: 'https://other.example', jwksUrl: 'https://other.example/jwks', allowedJku: ['https://other.example/jwks2'] },
     ]);
+  });
+
+  test('an issuer may give its JWK Set inline, or trust only allowedJku key sets', () => {
+    const jwks = { keys: [{ kty: 'EC', crv: 'P-384', x: 'x', y: 'y', kid: 'k1', use: 'sig', alg: 'ES384' }] };
+    const c = loadConfig({ TRUSTED_ISSUERS: JSON.stringify([{ iss: 'https://sandbox.example', jwks }, { iss: 'https://jku.example', allowedJku: ['https://jku.example/jwks'] }]) }, dir);
+    expect(c.trustedIssuers).toEqual([
+      { iss: 'https://sandbox.example', jwks },
+      { iss: 'https://jku.example', allowedJku: ['https://jku.example/jwks'] },
+    ]);
+  });
+
+  test.each([
+    { name: 'no keys at all', issuer: { iss: 'https://ehr.example' }, message: /needs its keys/ },
+    { name: 'an empty allowedJku and no pinned key set', issuer: { iss: 'https://ehr.example', allowedJku: [] }, message: /needs its keys/ },
+    { name: 'both jwksUrl and jwksFile', issuer: { iss: 'https://ehr.example', jwksUrl: 'https://ehr.example/jwks', jwksFile: 'jwks.json' }, message: /at most one of jwksFile, jwks or jwksUrl/ },
+    { name: 'both jwks and jwksUrl', issuer: { iss: 'https://ehr.example', jwksUrl: 'https://ehr.example/jwks', jwks: { keys: [{ kty: 'EC' }] } }, message: /at most one/ },
+    { name: 'an inline jwks without keys', issuer: { iss: 'https://ehr.example', jwks: { keys: [] } }, message: /TRUSTED_ISSUERS/ },
+  ])('a trusted issuer with $name stops start-up', ({ issuer, message }) => {
+    expect(() => loadConfig({ TRUSTED_ISSUERS: JSON.stringify([issuer]) }, dir)).toThrow(message);
   });
 
   test('a site threshold set replaces the default and is named', () => {

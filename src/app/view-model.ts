@@ -7,12 +7,12 @@
 import type { Observation, Patient } from 'fhir/r4';
 import {
   CITATIONS,
-  DONG_COHORTS,
   DONG_LIMITATIONS,
   FEATURE_INPUT_ID,
   intervalText,
   percentText,
   pValueText,
+  tbfOutcomeText,
   recommendationEvidenceText,
   RESIDUAL_DIRECTION_TEXT,
   RESPONSE_DIRECTION_TEXT,
@@ -38,7 +38,7 @@ import {
 } from '../core';
 import type { CodeLists } from '../fhir/codes';
 import type { ExtractKey, Extraction } from '../fhir/extract';
-import { describeNote, describeProblem, describeUnusable, INPUT_LABELS, valueWithComparator } from '../fhir/labels';
+import { describeNote, describeUnusable, INPUT_LABELS, populationLines, valueWithComparator } from '../fhir/labels';
 import type { PatientRecord } from '../fhir/loader';
 import { convertQuantity } from '../fhir/units';
 import { tbfGroups, tbfTimeline, type TbfGroupsModel, type TbfPoint, type TbfTimelineModel } from './chart';
@@ -214,47 +214,20 @@ function origin(appContext: string | undefined): PageModel['origin'] {
 
 // ---- population --------------------------------------------------------------------------------
 
-const STUDIED =
-  `Studied populations: adults with locoregionally advanced NPC. Liu 2022: stage III\u2013IVA (AJCC 8th), ${LIU_COHORT.n} patients, one centre. ` +
-  `Dong 2019: stage III\u2013IVB (AJCC 7th), training ${DONG_COHORTS.training.n}, validation ${DONG_COHORTS.validation.n} (trial NCT01245959).`;
-
-const OUT_OF_SCOPE_TEXT = {
-  'no-npc-diagnosis': 'No active nasopharyngeal carcinoma diagnosis (ICD-10 C11.x or SNOMED 187692001) is recorded.',
-  'distant-metastasis': 'Distant metastasis is recorded (M1, or stage IVC / IVB in the 8th edition): the studies excluded metastatic disease.',
-  'not-locoregionally-advanced': 'The stage is not locoregionally advanced (the studies enrolled stage III\u2013IVA, 8th edition / III\u2013IVB, 7th edition).',
-} as const;
-
 function population(input: PageInput): PageModel['population'] {
   const { assessment, extraction } = input;
   const pop = assessment.population;
-  const edition = `AJCC ${pop.edition}th edition${pop.editionAssumed ? ' (assumed: the staging does not name its edition)' : ''}`;
-  const out: string[] = [];
-  if (extraction.npcCondition !== undefined) out.push(`NPC diagnosis: ${extraction.npcCondition.reference} (${extraction.npcCondition.code}).`);
-  if (pop.kind === 'in-scope') {
-    const t = extraction.inputs.population.tCategory ?? '?';
-    const n = extraction.inputs.population.nCategory ?? '?';
-    const how = pop.stageSource === 'recorded' ? 'recorded' : `derived from ${t} ${n}`;
-    out.push(`Stage ${pop.stageGroup} (${how}), ${edition}.`);
-    if (!pop.mCategoryRecorded) out.push('M category not recorded: distant metastasis is not excluded by an M category.');
-    out.push(STUDIED);
-    return { status: 'in-scope', heading: 'In the studied population', lines: lines(out), rulesApply: true };
+  const rec = assessment.recommendation;
+  const out = lines(populationLines(assessment, extraction));
+  if (pop.kind === 'in-scope') return { status: 'in-scope', heading: 'In the studied population', lines: out, rulesApply: true };
+  if (pop.kind === 'out-of-scope') return { status: 'out-of-scope', heading: 'Outside the studied population', lines: out, rulesApply: false };
+  if (rec.kind === 'not-applicable' && rec.reason === 'ambiguous-edition') {
+    return { status: 'unconfirmed', heading: 'Not decided: stage IVB without an edition', lines: out, rulesApply: false };
   }
-  if (pop.kind === 'out-of-scope') {
-    out.push(OUT_OF_SCOPE_TEXT[pop.reason]);
-    if (pop.stageGroup !== undefined) out.push(`Stage ${pop.stageGroup}, ${edition}.`);
-    out.push('The rules are not applied outside the studied population.', STUDIED);
-    return { status: 'out-of-scope', heading: 'Outside the studied population', lines: lines(out), rulesApply: false };
+  if (rec.kind === 'not-applicable' && rec.reason === 'staging-conflict') {
+    return { status: 'conflict', heading: 'Not decided: the staging is contradictory', lines: out, rulesApply: false };
   }
-  if (assessment.recommendation.kind === 'not-applicable' && assessment.recommendation.reason === 'staging-conflict') {
-    out.push('The recorded M category or stage group is contradictory, so whether the patient is in the studied population cannot be decided. No rule is applied until the staging is consistent.');
-    out.push(...pop.problems.map((p) => `${describeProblem(p)}.`));
-    out.push(STUDIED);
-    return { status: 'conflict', heading: 'Not decided: the staging is contradictory', lines: lines(out), rulesApply: false };
-  }
-  out.push('Stage not recorded: the studies enrolled stage III\u2013IVA (AJCC 8th) / III\u2013IVB (AJCC 7th) only. Results below are shown with this caveat.');
-  out.push(...pop.problems.map((p) => `${describeProblem(p)}.`));
-  out.push(STUDIED);
-  return { status: 'unconfirmed', heading: 'Population not confirmed: stage not recorded', lines: lines(out), rulesApply: true };
+  return { status: 'unconfirmed', heading: 'Population not confirmed: stage not recorded', lines: out, rulesApply: true };
 }
 
 // ---- inputs ------------------------------------------------------------------------------------
@@ -343,7 +316,7 @@ export function tbfPoints(record: PatientRecord, extraction: Extraction, codes: 
   });
 }
 
-const OUTCOME_CLASS = { favorable: 'favorable', unfavorable: 'unfavorable', 'insufficient-data': 'insufficient' } as const;
+const OUTCOME_CLASS = { favorable: 'favorable', unfavorable: 'unfavorable', 'insufficient-data': 'insufficient', 'not-applicable': 'insufficient' } as const;
 
 function tbfRules(assessment: Assessment): TbfRuleModel[] {
   return TBF_RULE_IDS.map((rule) => {
@@ -359,7 +332,7 @@ function tbfRules(assessment: Assessment): TbfRuleModel[] {
       parameter: ev.parameter,
       value: result.kind === 'insufficient-data' ? `not available (missing ${result.missing.map((m) => INPUT_LABELS[m]).join(', ')})` : formatNumber(result.value),
       cutoff: `> ${formatNumber(result.cutoff)}`,
-      outcome: result.kind === 'insufficient-data' ? 'insufficient data' : result.kind === 'favorable' ? `favorable: ${ev.favorableOutcome}` : `unfavorable: ${ev.unfavorableOutcome}`,
+      outcome: tbfOutcomeText(result),
       outcomeClass: OUTCOME_CLASS[result.kind],
       predicts: ev.favorableOutcome,
       evidence,

@@ -7,7 +7,7 @@
 import type { Assessment, IctosFeature, InputId, Problem, TbfRuleId, TbfRuleResult } from '../core';
 import { FEATURE_INPUT_ID, INPUT_IDS } from '../core';
 import type { ExtractKey, Extracted, Extraction } from '../fhir/extract';
-import { describeNote, describeProblem, describeUnusable, INPUT_LABELS, valueWithComparator } from '../fhir/labels';
+import { describeNote, describeProblem, describeUnusable, INPUT_LABELS, unitLabel, valueWithComparator } from '../fhir/labels';
 import type { Finding, FindingInput } from './card-schema';
 import { num, text, trusted, type Md } from './markdown';
 
@@ -87,7 +87,14 @@ export function tbfFinding(result: TbfRuleResult, extraction: Extraction): Findi
   if (result.kind === 'insufficient-data') {
     return { ...base, outcome: 'insufficient-data', inputs: findingInputs(['pre-tbf', 'post-tbf'], extraction), missing: [...result.missing] };
   }
-  return { ...base, outcome: result.kind, value: result.value, inputs: findingInputs(result.inputs, extraction), missing: [] };
+  return {
+    ...base,
+    outcome: result.kind,
+    value: result.value,
+    inputs: findingInputs(result.inputs, extraction),
+    missing: [],
+    ...(result.kind === 'not-applicable' ? { reason: result.reason } : {}),
+  };
 }
 
 export function tbfFindings(assessment: Assessment, extraction: Extraction, rules?: readonly TbfRuleId[]): Finding[] {
@@ -106,19 +113,23 @@ export interface InputRow {
   readonly notes: Md;
 }
 
-const DASH = trusted('\u2014');
+const NONE = trusted('');
 
-/** A table row for one extracted input; every string from the record is escaped. */
+/**
+ * A list item for one extracted input (a list fits a 600 px card where a six-column table did not); the
+ * unit as people write it (the findings keep the UCUM code); every string from the record is escaped.
+ */
 export function inputRow(key: ExtractKey, e: Extracted<number | string>, extraction: Extraction): InputRow {
   const notes = e.provenance.notes.map((n) => describeNote(n, e, extraction));
   const value = valueWithComparator(e);
+  const unit = unitLabel(e.unit);
   return {
     label: trusted(INPUT_LABELS[key]),
     value: typeof value === 'number' ? num(value) : text(value),
-    unit: e.unit !== undefined && e.unit.length > 0 ? text(e.unit) : DASH,
-    date: e.provenance.effective.length > 0 ? text(e.provenance.effective) : DASH,
+    unit: unit.length > 0 ? trusted(` ${text(unit)}`) : NONE,
+    date: e.provenance.effective.length > 0 ? text(e.provenance.effective) : trusted('no date'),
     source: text(`${e.provenance.reference} (${e.provenance.status})`),
-    notes: notes.length > 0 ? text(notes.join('; '), 300) : DASH,
+    notes: notes.length > 0 ? trusted(` \u2014 ${text(notes.join('; '), 300)}`) : NONE,
   };
 }
 

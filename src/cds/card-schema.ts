@@ -58,17 +58,33 @@ export const findingInputSchema = z.strictObject({
   notes: z.array(nonEmpty).min(1).optional(),
 });
 
+const TBF_OUTCOMES = ['favorable', 'unfavorable', 'insufficient-data', 'not-applicable'] as const;
 const OUTCOMES = {
-  'pre-tbf-response': ['favorable', 'unfavorable', 'insufficient-data'],
-  'pre-tbf-residual': ['favorable', 'unfavorable', 'insufficient-data'],
-  'delta-tbf-response': ['favorable', 'unfavorable', 'insufficient-data'],
-  'delta-tbf-residual': ['favorable', 'unfavorable', 'insufficient-data'],
-  'post-tbf-response': ['favorable', 'unfavorable', 'insufficient-data'],
+  'pre-tbf-response': TBF_OUTCOMES,
+  'pre-tbf-residual': TBF_OUTCOMES,
+  'delta-tbf-response': TBF_OUTCOMES,
+  'delta-tbf-residual': TBF_OUTCOMES,
+  'post-tbf-response': TBF_OUTCOMES,
   ictos: ['high', 'low', 'insufficient-data'],
   risk: ['high', 'low', 'indeterminate'],
-  recommendation: ['ict-ccrt', 'ccrt-alone', 'clinical-trial', 'undetermined', 'insufficient-data'],
-  'order-check': ['ict-not-supported', 'ict-supported', 'insufficient-data'],
+  recommendation: ['ict-ccrt', 'ccrt-alone', 'clinical-trial', 'undetermined', 'insufficient-data', 'not-applicable'],
+  'order-check': ['ict-not-supported', 'ict-supported', 'consider-trial', 'undetermined', 'insufficient-data'],
 } as const;
+
+/** Why a rule was not applied (outcome `not-applicable`; conventions.md findings, v2). */
+export const NOT_APPLICABLE_REASONS = [
+  'induction-before-rt',
+  'outcome-due',
+  'recurrent-disease',
+  'n0',
+  'under-18',
+  'out-of-scope',
+  'staging-conflict',
+  'ambiguous-edition',
+] as const;
+
+/** Why a present value was not usable (conventions.md findings, v2). */
+export const INPUT_PROBLEM_REASONS = ['stale', 'implausible', 'conflicting', 'unconvertible-unit', 'preliminary-only', 'unrecognised', 'ambiguous', 'not-configured', 'indeterminate-bound'] as const;
 export type FindingRule = keyof typeof OUTCOMES;
 export const FINDING_RULES = Object.keys(OUTCOMES) as FindingRule[];
 
@@ -81,8 +97,13 @@ export const findingSchema = z
     thresholdSet: nonEmpty.optional(),
     inputs: z.array(findingInputSchema),
     missing: z.array(z.enum(INPUT_IDS)),
+    /** With outcome `not-applicable`: why. */
+    reason: z.enum(NOT_APPLICABLE_REASONS).optional(),
+    /** Inputs in `missing` that were present but unusable, with the reason. */
+    problems: z.array(z.strictObject({ input: z.enum(INPUT_IDS), reason: z.enum(INPUT_PROBLEM_REASONS) })).min(1).optional(),
   })
-  .refine((f) => (OUTCOMES[f.rule] as readonly string[]).includes(f.outcome), { message: 'outcome is not one of the rule\u2019s outcomes' });
+  .refine((f) => (OUTCOMES[f.rule] as readonly string[]).includes(f.outcome), { message: 'outcome is not one of the rule\u2019s outcomes' })
+  .refine((f) => (f.outcome === 'not-applicable') === (f.reason !== undefined), { message: 'a not-applicable outcome needs a reason, and only it has one' });
 
 export type Finding = z.infer<typeof findingSchema>;
 export type FindingInput = z.infer<typeof findingInputSchema>;

@@ -8,20 +8,28 @@
  */
 import type { ServiceRequest } from 'fhir/r4';
 import {
+  AMBIGUOUS_EDITION_TEXT,
   CITATIONS,
   DONG_COHORTS,
   DONG_LIMITATIONS,
   DONG_SURVIVAL,
   LIU_COHORT,
   LIU_LIMITATIONS,
+  LIU_TABLE_2,
+  POPULATION_DOUBT_TEXT,
   POST_TBF_RESIDUAL_NOT_A_RULE,
+  RECIST_SHORT,
+  RECIST_TEXT,
   RECOMMENDATION_EVIDENCE,
+  RESIDUAL_RULES,
   TBF_EVIDENCE,
   TBF_RULE_IDS,
+  ageText,
   checkInductionOrder,
+  isDecided,
   negativePredictiveValue,
+  populationDoubts,
   positivePredictiveValue,
-  tumorAtrophyRate,
   hazardRatioText,
   intervalText,
   percentText,
@@ -29,11 +37,14 @@ import {
   recommendationEvidenceText,
   RESIDUAL_DIRECTION_TEXT,
   RESPONSE_DIRECTION_TEXT,
+  scoreText,
+  tbfOutcomeText,
   tbfOutlook,
   type Assessment,
   type IctosFeature,
   type InputId,
   type OrderCheckResult,
+  type PopulationDoubt,
   type RecommendationKind,
   type RiskFactor,
   type TbfRuleResult,
@@ -42,6 +53,8 @@ import {
 import type { FaultKey } from '../fhir/errors';
 import type { ExtractKey, Extraction } from '../fhir/extract';
 import { recognitionPhrase } from '../fhir/drugs';
+import { populationLines } from '../fhir/labels';
+import { observedResponse } from '../fhir/observed';
 import type { DraftOrderReview, InductionOrder, SystemicOrder } from '../fhir/orders';
 import type { PrefetchKey } from '../fhir/prefetch';
 import {
@@ -59,7 +72,7 @@ import {
 import { FINDINGS_EXTENSION, type Card, type Finding } from './card-schema';
 import { link, num, text, trusted, type Md } from './markdown';
 import type { CardTemplates } from './templates';
-import { CARD_TOPICS, ORDERABLES, OVERRIDE_REASONS, type CardKind, type OrderableId } from './vocabulary';
+import { CARD_TOPICS, ORDERABLES, OVERRIDE_REASONS, PATIENT_VIEW_OVERRIDE_REASONS, type CardKind, type OrderableId } from './vocabulary';
 
 export interface CardContext {
   readonly serviceId: string;
@@ -103,64 +116,59 @@ const STAGING_KEYS: readonly ExtractKey[] = ['t-category', 'n-category', 'm-cate
 const RISK_KEYS: readonly ExtractKey[] = ['tumor-volume', 'ebv-dna'];
 const TBF_KEYS: readonly ExtractKey[] = ['pre-tbf', 'post-tbf', 'treatment-start', 'mptd-pre', 'mptd-post'];
 
-const STUDIED = trusted(
-  `Studied populations: adults with locoregionally advanced NPC. Liu 2022: stage III\u2013IVA (AJCC 8th), ${LIU_COHORT.n} patients, one centre. ` +
-    `Dong 2019: stage III\u2013IVB (AJCC 7th), training ${DONG_COHORTS.training.n}, validation ${DONG_COHORTS.validation.n} (trial NCT01245959).`,
-);
-const STAGE_CAVEAT = 'Stage not recorded: the studies enrolled stage III\u2013IVA (AJCC 8th) / III\u2013IVB (AJCC 7th) only.';
+const STAGE_CAVEAT = POPULATION_DOUBT_TEXT['stage-not-recorded'].long;
 
-function populationLines(ctx: CardContext): Md[] {
-  const { assessment, extraction } = ctx;
-  const pop = assessment.population;
-  const lines: Md[] = [STUDIED];
-  if (extraction.npcCondition !== undefined) {
-    lines.push(text(`NPC diagnosis: ${extraction.npcCondition.reference} (${extraction.npcCondition.code}).`));
-  }
-  const edition = `AJCC ${pop.edition}th edition${pop.editionAssumed ? ' (assumed: the staging does not name its edition)' : ''}`;
-  if (pop.kind === 'in-scope') {
-    const t = extraction.inputs.population.tCategory ?? '?';
-    const n = extraction.inputs.population.nCategory ?? '?';
-    const how = pop.stageSource === 'recorded' ? 'recorded' : `derived from ${t} ${n}`;
-    lines.push(text(`This patient: in the studied population, stage ${pop.stageGroup} (${how}), ${edition}.`));
-    if (!pop.mCategoryRecorded) lines.push(trusted('M category not recorded: distant metastasis is not excluded by an M category.'));
-  } else if (pop.kind === 'unconfirmed') {
-    lines.push(trusted(`This patient: ${STAGE_CAVEAT}`));
-    lines.push(...problemLines(pop.problems));
-  }
-  return lines;
+function populationSection(ctx: CardContext): Md[] {
+  return populationLines(ctx.assessment, ctx.extraction).map((l) => text(l, 500));
 }
 
+/** The population doubts, each a quoted caveat at the top of the detail. */
 function caveats(ctx: CardContext): Md[] {
-  return ctx.assessment.population.kind === 'unconfirmed' ? [trusted(STAGE_CAVEAT)] : [];
+  return populationDoubts(ctx.assessment.population).map((d) => trusted(POPULATION_DOUBT_TEXT[d].long));
+}
+
+/**
+ * The summary with the population doubts appended ("; stage not recorded"): the caveat belongs in the
+ * summary, not only in the detail (clinical-spec.md sections 2 and 6, v2). Shortened to fit 140 characters.
+ */
+function withCaveat(render: (caveat: string) => string, doubts: readonly PopulationDoubt[]): string {
+  if (doubts.length === 0) return render('');
+  const full = render(`; ${doubts.map((d) => POPULATION_DOUBT_TEXT[d].short).join(', ')}`);
+  if (full.length <= SUMMARY_MAX) return full;
+  const first = render(`; ${POPULATION_DOUBT_TEXT[doubts[0] as PopulationDoubt].short} (and more)`);
+  return first.length <= SUMMARY_MAX ? first : render('; see caveats');
 }
 
 /** What every card needs, whatever data it was built from. */
 type CardBase = Pick<CardContext, 'serviceId' | 'smartAppUrl' | 'newUuid'>;
 
-function smartLinks(ctx: CardBase, kind: CardKind, findings: readonly Finding[]): Pick<Card, 'links'> {
-  if (ctx.smartAppUrl === undefined) return {};
+function smartLinks(ctx: CardBase, kind: CardKind, findings: readonly Finding[]): NonNullable<Card['links']> {
+  if (ctx.smartAppUrl === undefined) return [];
   const appContext = JSON.stringify({ card: kind, service: ctx.serviceId, rules: [...new Set(findings.map((f) => f.rule))] });
-  return { links: [{ label: 'Open NPC-CDS for the full picture', url: ctx.smartAppUrl, type: 'smart', appContext }] };
+  return [{ label: 'Open NPC-CDS for the full picture', url: ctx.smartAppUrl, type: 'smart', appContext }];
 }
+
+const TRIAL_LINK = { label: 'Trial NCT01245959 (ICTOS validation cohort)', url: 'https://clinicaltrials.gov/study/NCT01245959', type: 'absolute' } as const;
 
 function card(
   ctx: CardBase,
   kind: CardKind,
-  parts: Omit<Card, 'uuid' | 'source' | 'extension'> & { paper?: 'liu-2022' | 'dong-2019' },
+  parts: Omit<Card, 'uuid' | 'source' | 'extension' | 'links'> & { paper?: 'liu-2022' | 'dong-2019'; extraLinks?: NonNullable<Card['links']> },
   findings: Finding[],
 ): BuiltCard {
-  const { paper, ...rest } = parts;
+  const { paper, extraLinks, ...rest } = parts;
   const source: Card['source'] =
     paper === undefined
       ? { label: 'NPC-CDS (Liu 2022; Dong 2019)', topic: CARD_TOPICS[kind] }
       : { label: `NPC-CDS \u00b7 ${CITATIONS[paper].short}`, url: CITATIONS[paper].url, topic: CARD_TOPICS[kind] };
+  const links = [...smartLinks(ctx, kind, findings), ...(extraLinks ?? [])];
   return {
     kind,
     card: {
       uuid: ctx.newUuid(),
       ...rest,
       source,
-      ...smartLinks(ctx, kind, findings),
+      ...(links.length > 0 ? { links } : {}),
       extension: { [FINDINGS_EXTENSION]: findings },
     },
   };
@@ -172,6 +180,8 @@ const citation = (paper: 'liu-2022' | 'dong-2019'): Md => {
 };
 
 // ---- ICTOS, risk and recommendation ---------------------------------------------------------------
+
+const scoreOf = (ictos: Assessment['ictos']): string => (ictos.kind === 'insufficient-data' ? 'unknown' : scoreText(ictos.score));
 
 function ictosRuleLines(ctx: CardContext): Md[] {
   const { ictos } = ctx.assessment;
@@ -193,13 +203,24 @@ function ictosRuleLines(ctx: CardContext): Md[] {
     return lines;
   }
   const from = { score: 'the recorded ICTOS Observation', 'z-features': 'the three z-scored features', 'raw-features': 'the raw features with the site normalization' }[ictos.source];
-  lines.push(trusted(`This patient: ICTOS ${num(ictos.score)} from ${from}: **${ictos.kind}**.`));
+  lines.push(trusted(`This patient: ICTOS ${text(scoreText(ictos.score))} from ${from}: **${ictos.kind}**.`));
   if (ictos.features !== undefined) {
     const features = ictos.features;
     const parts = (Object.keys(features) as IctosFeature[]).map(
       (f) => `${FEATURE_LABEL[f]} z ${num(features[f].z)} \u00d7 ${num(features[f].coefficient)} = ${num(features[f].contribution)}`,
     );
     lines.push(trusted(`Contributions: ${parts.join('; ')}.`));
+    if (ictos.source === 'raw-features') {
+      const norms = (Object.keys(features) as IctosFeature[]).flatMap((f) => {
+        const raw = features[f].raw;
+        return raw === undefined ? [] : [`${FEATURE_LABEL[f]} mean ${num(raw.mean)}, SD ${num(raw.sd)}`];
+      });
+      lines.push(
+        trusted(
+          `Normalization: the site\u2019s set (${norms.join('; ')}), not the study\u2019s: Dong 2019 z-scored the features with its training cohort\u2019s parameters, which are not published. A deviation from the study.`,
+        ),
+      );
+    }
   }
   return lines;
 }
@@ -210,13 +231,18 @@ function riskRuleLine(ctx: CardContext): Md {
   const list = (fs: readonly RiskFactor[]) => (fs.length === 0 ? 'none' : fs.map((f) => RISK_LABEL[f]).join(', '));
   return trusted(
     `Clinical risk among low-ICTOS patients (Dong 2019): T4; N2\u2013N3; primary tumor volume \u2265 ${num(rf.tumorVolumeMl)} mL; plasma EBV DNA \u2265 ${num(rf.ebvDnaCopiesPerMl)} copies/mL; ` +
-      `high when more than ${num(rf.highRiskMoreThan)} are present (staging by AJCC 7th edition in the study). ` +
+      `high when more than ${num(rf.highRiskMoreThan)} are present (defined on the AJCC 7th edition; an 8th-edition T4 or N3 is used as the 7th-edition factor). ` +
       `This patient: present ${list(risk.present)}; absent ${list(risk.absent)}; unknown ${list(risk.unknown)}: **${risk.kind}**.`,
   );
 }
 
 const R7_LINE = trusted(
   'Recommendation (Dong 2019, Discussion): high ICTOS \u2192 induction chemotherapy + CCRT; low ICTOS and low risk \u2192 CCRT alone; low ICTOS and high risk \u2192 clinical trials of intensified or novel therapy. A choice made before any treatment starts.',
+);
+
+/** What "no treatment started" rests on (clinical-spec.md section 4, v2). */
+const NOT_STARTED_LINE = trusted(
+  'No radiotherapy or systemic anti-cancer therapy is recorded as started: the Procedure (radiotherapy) and MedicationAdministration (systemic therapy) records of this EHR were searched. Treatment recorded elsewhere (another hospital, free text) is not seen.',
 );
 
 function recommendationEvidence(kind: RecommendationKind): Md[] {
@@ -227,14 +253,12 @@ const dongLimitations = () => DONG_LIMITATIONS.map((l) => trusted(l));
 
 function treatmentSelectionCard(ctx: CardContext, kind: RecommendationKind): BuiltCard {
   const { assessment, extraction, templates } = ctx;
-  const ictos = assessment.ictos;
-  const score = ictos.kind === 'insufficient-data' ? 'unknown' : String(num(ictos.score, 3));
   const evidence = RECOMMENDATION_EVIDENCE[kind];
-  const summary = templates.summary(`treatment-selection.${kind}`, {
-    score,
-    hr: DONG_SURVIVAL.validationHighIctos.hr.value,
-    present: assessment.risk.present.length,
-  });
+  const highIctos = DONG_SURVIVAL.validationHighIctos.hr;
+  const summary = withCaveat(
+    (caveat) => templates.summary(`treatment-selection.${kind}`, { score: scoreOf(assessment.ictos), hr: highIctos.value, ci: ci(highIctos.ci), caveat }),
+    populationDoubts(assessment.population),
+  );
   const findings: Finding[] = [
     ictosFinding(assessment, extraction),
     riskFinding(assessment, extraction),
@@ -248,37 +272,37 @@ function treatmentSelectionCard(ctx: CardContext, kind: RecommendationKind): Bui
   const detail = templates.detail('treatment-selection', {
     headline: text(`Option: ${evidence.label} (${evidence.source})`),
     caveats: caveats(ctx),
-    population: populationLines(ctx),
+    population: populationSection(ctx),
     inputs: inputRows([...ICTOS_KEYS, ...STAGING_KEYS, ...RISK_KEYS], extraction),
     unusable: unusableLines([...ICTOS_KEYS, ...STAGING_KEYS, ...RISK_KEYS], extraction),
     rules: [
       ...ictosRuleLines(ctx),
-      kind === 'ict-ccrt' ? trusted('Clinical risk does not change the recommendation for high ICTOS.') : riskRuleLine(ctx),
+      kind === 'ict-ccrt' ? trusted('Dong 2019 did not stratify high-ICTOS patients by clinical risk.') : riskRuleLine(ctx),
       R7_LINE,
-      trusted('No radiotherapy or chemotherapy is recorded as started.'),
+      NOT_STARTED_LINE,
     ],
     evidence: recommendationEvidence(kind),
     limitations: dongLimitations(),
     citations: [citation('dong-2019')],
   });
-  return card(ctx, 'treatment-selection', { summary, detail, indicator: 'info', paper: 'dong-2019' }, findings);
+  return card(
+    ctx,
+    'treatment-selection',
+    { summary, detail, indicator: 'info', paper: 'dong-2019', overrideReasons: [...PATIENT_VIEW_OVERRIDE_REASONS], extraLinks: [TRIAL_LINK] },
+    findings,
+  );
 }
 
 // ---- TBF response prediction -------------------------------------------------------------------------
 
-function tbfRuleRow(result: TbfRuleResult) {
+function tbfRuleRow(result: TbfRuleResult): Md {
   const ev = TBF_EVIDENCE[result.rule];
-  return {
-    rule: trusted(result.rule),
-    value: result.kind === 'insufficient-data' ? text(`not available (missing ${result.missing.join(', ')})`) : trusted(`${ev.parameter} ${num(result.value)}`),
-    cutoff: trusted(`> ${num(result.cutoff)}`),
-    outcome: result.kind === 'insufficient-data' ? trusted('insufficient data') : trusted(`**${result.kind}**`),
-    predicts: trusted(ev.favorableOutcome),
-    auc: trusted(`${ev.auc.value} (${ci(ev.auc.ci)})`),
-    sensitivity: trusted(String(ev.sensitivity)),
-    specificity: trusted(String(ev.specificity)),
-    strength: trusted(ev.strength),
-  };
+  const value = isDecided(result) || result.kind === 'not-applicable' ? `${ev.parameter} ${num(result.value)}` : `${ev.parameter} not available (missing ${result.missing.join(', ')})`;
+  const outcome = isDecided(result) ? `**${tbfOutcomeText(result)}**` : tbfOutcomeText(result);
+  return trusted(
+    `${result.rule} (${ev.source}): ${value} vs cutoff > ${num(result.cutoff)} \u2192 ${outcome}. ` +
+      `AUC ${ev.auc.value} (95% CI ${ci(ev.auc.ci)}), sensitivity ${ev.sensitivity}, specificity ${ev.specificity}; ${ev.strength} evidence.`,
+  );
 }
 
 function tbfEvidence(ctx: CardContext): Md[] {
@@ -293,17 +317,33 @@ function tbfEvidence(ctx: CardContext): Md[] {
     rows.push(
       trusted(
         `${rule} (${ev.source}): of ${above} patients above ${num(ev.publishedCutoff)}, ${c.truePositive} had ${ev.favorableOutcome} (${pct(positivePredictiveValue(c))}); ` +
-          `of ${atOrBelow} at or below, ${c.trueNegative} had ${ev.unfavorableOutcome} (${pct(negativePredictiveValue(c))}). ` +
-          `Group means (Table 4): ${ev.positiveGroup.label} ${ev.positiveGroup.mean} \u00b1 ${ev.positiveGroup.sd} vs ${ev.negativeGroup.label} ${ev.negativeGroup.mean} \u00b1 ${ev.negativeGroup.sd} mL/100g/min, ${p(ev.groupDifferenceP)}.`,
+          `of ${atOrBelow} at or below, ${c.trueNegative} had ${ev.unfavorableOutcome} (${pct(negativePredictiveValue(c))}): counts reconstructed from the published sensitivity, specificity and group sizes, not printed in the paper. ` +
+          `Group means (Table 4): ${ev.positiveGroup.label} ${ev.positiveGroup.mean} \u00b1 ${ev.positiveGroup.sd} vs ${ev.negativeGroup.label} ${ev.negativeGroup.mean} \u00b1 ${ev.negativeGroup.sd} mL/100 g/min, ${p(ev.groupDifferenceP)}.`,
       ),
     );
   }
   rows.push(
     trusted(
-      `Cohort: ${LIU_COHORT.n} patients, ${LIU_COHORT.design}, ${LIU_COHORT.period}; ${LIU_COHORT.treatment}. Protocol: ${LIU_COHORT.protocol.scanner}; ${LIU_COHORT.protocol.sequence}; post-labeling delay ${LIU_COHORT.protocol.postLabelingDelayMs} ms.`,
+      `Cohort: ${LIU_COHORT.n} patients aged ${LIU_COHORT.ageYears.min}\u2013${LIU_COHORT.ageYears.max}, ${LIU_COHORT.design}, ${LIU_COHORT.period}; ${LIU_COHORT.treatment}. Protocol: ${LIU_COHORT.protocol.scanner}; ${LIU_COHORT.protocol.sequence}; post-labeling delay ${LIU_COHORT.protocol.postLabelingDelayMs} ms.`,
     ),
   );
   return rows;
+}
+
+/** The observed response at 40 Gy, when both diameters are recorded (Liu 2022 Eq. 3, Table 2). */
+function observedLines(ctx: CardContext): Md[] {
+  const observed = observedResponse(ctx.extraction);
+  if (observed === undefined) return [];
+  const t2 = LIU_TABLE_2;
+  return [
+    trusted(
+      `**Observed** at 40 Gy: tumor atrophy rate (Liu 2022 Eq. 3) = (${num(observed.pre)} \u2212 ${num(observed.post)}) / ${num(observed.pre)} = ${num(observed.atrophyPercent, 1)}%: ` +
+        `**${RECIST_TEXT[observed.recist]}** (RECIST 1.1, single-diameter reading). This is the measured response, not a prediction.`,
+    ),
+    trusted(
+      `Liu 2022 Table 2: residual tumor one month after CRT in ${t2.pr.residual} of ${t2.pr.total} PR patients (${pct(t2.pr.residual / t2.pr.total)}) and ${t2.sd.residual} of ${t2.sd.total} SD patients (${pct(t2.sd.residual / t2.sd.total)}), Pearson \u03c7\u00b2 ${t2.chiSquared}.`,
+    ),
+  ];
 }
 
 function tbfRuleLines(ctx: CardContext): Md[] {
@@ -311,23 +351,16 @@ function tbfRuleLines(ctx: CardContext): Md[] {
   const lines: Md[] = [];
   const pre = extraction.found['pre-tbf'];
   const post = extraction.found['post-tbf'];
-  if (typeof pre?.value === 'number' && typeof post?.value === 'number') {
-    const delta = ctx.assessment.tbf['delta-tbf-response'];
-    if (delta.kind !== 'insufficient-data') {
-      lines.push(trusted(`\u0394TBF = Pre-TBF \u2212 Post-TBF = ${num(pre.value)} \u2212 ${num(post.value)} = ${num(delta.value)} mL/(100.g)/min, recomputed from the two measurements.`));
-    }
+  const delta = ctx.assessment.tbf['delta-tbf-response'];
+  if (typeof pre?.value === 'number' && typeof post?.value === 'number' && delta.kind !== 'insufficient-data') {
+    lines.push(trusted(`\u0394TBF = Pre-TBF \u2212 Post-TBF = ${num(pre.value)} \u2212 ${num(post.value)} = ${num(delta.value)} mL/100 g/min, recomputed from the two measurements.`));
   }
-  const preMptd = extraction.found['mptd-pre'];
-  const postMptd = extraction.found['mptd-post'];
-  if (typeof preMptd?.value === 'number' && typeof postMptd?.value === 'number') {
-    const atrophy = tumorAtrophyRate(preMptd.value, postMptd.value);
-    if (atrophy.kind === 'computed') {
-      lines.push(
-        trusted(
-          `Tumor atrophy rate (Liu 2022 Eq. 3): (${num(preMptd.value)} \u2212 ${num(postMptd.value)}) / ${num(preMptd.value)} = ${num(atrophy.atrophyPercent, 1)}% (single-diameter RECIST 1.1 reading: ${atrophy.recist.replace(/-/g, ' ')}).`,
-        ),
-      );
-    }
+  if (TBF_RULE_IDS.some((r) => ctx.assessment.tbf[r].kind === 'not-applicable' && (ctx.assessment.tbf[r] as { reason: string }).reason === 'induction-before-rt')) {
+    lines.push(
+      trusted(
+        'Systemic therapy started before radiotherapy: Liu 2022 studied concurrent chemoradiotherapy without induction chemotherapy, so the values are shown without a prediction.',
+      ),
+    );
   }
   const nr = POST_TBF_RESIDUAL_NOT_A_RULE;
   lines.push(
@@ -337,32 +370,51 @@ function tbfRuleLines(ctx: CardContext): Md[] {
   );
   lines.push(
     trusted(
-      `Pre-TBF and \u0394TBF correlate with the tumor atrophy rate (r = ${LIU_COHORT.atrophyCorrelation.preTbf} and ${LIU_COHORT.atrophyCorrelation.deltaTbf}). These are predictions of early response, not a treatment recommendation.`,
+      `Pre-TBF and \u0394TBF correlate with the tumor atrophy rate (r = ${LIU_COHORT.atrophyCorrelation.preTbf} and ${LIU_COHORT.atrophyCorrelation.deltaTbf}). Post-TBF and \u0394TBF come from the same 40 Gy MRI on which the response is assessed: for the response they are associations, not predictions. None of this is a treatment recommendation.`,
     ),
   );
   return lines;
 }
 
+function responseSummary(ctx: CardContext): string {
+  const { assessment } = ctx;
+  const tbf = assessment.tbf;
+  const doubts = populationDoubts(assessment.population);
+  if (TBF_RULE_IDS.every((r) => tbf[r].kind !== 'favorable' && tbf[r].kind !== 'unfavorable')) {
+    const why = TBF_RULE_IDS.some((r) => tbf[r].kind === 'not-applicable' && (tbf[r] as { reason: string }).reason === 'induction-before-rt')
+      ? 'no prediction after induction chemotherapy (not studied)'
+      : 'predictions expired: outcomes due or observed';
+    return withCaveat((caveat) => ctx.templates.summary('response-prediction', { response: 'values shown', residual: `${why}${caveat}` }), doubts);
+  }
+  const { response, residual, weakOnly } = tbfOutlook(tbf);
+  const residualExpired = RESIDUAL_RULES.some((r) => tbf[r].kind === 'not-applicable');
+  const observed = observedResponse(ctx.extraction);
+  const responseText = observed !== undefined ? `observed ${RECIST_SHORT[observed.recist]} at 40 Gy` : `${RESPONSE_DIRECTION_TEXT[response]}${weakOnly ? ' (weak rule)' : ''}`;
+  const residualText = residualExpired ? 'residual prediction expired' : RESIDUAL_DIRECTION_TEXT[residual];
+  return withCaveat((caveat) => ctx.templates.summary('response-prediction', { response: responseText, residual: `${residualText}${caveat}` }), doubts);
+}
+
 function responsePredictionCard(ctx: CardContext): BuiltCard {
   const { assessment, extraction, templates } = ctx;
-  const { response, residual, weakOnly } = tbfOutlook(assessment.tbf);
-  const summary = templates.summary('response-prediction', {
-    response: `${RESPONSE_DIRECTION_TEXT[response]}${weakOnly ? ' (weak rule)' : ''}`,
-    residual: RESIDUAL_DIRECTION_TEXT[residual],
-  });
   const detail = templates.detail('response-prediction', {
     headline: trusted('ASL-MRI tumor blood flow and early response to chemoradiotherapy (a prognostic aid, not a treatment recommendation)'),
     caveats: caveats(ctx),
-    population: populationLines(ctx),
+    population: populationSection(ctx),
     inputs: inputRows(TBF_KEYS, extraction),
     unusable: unusableLines(['pre-tbf', 'post-tbf'], extraction),
     ruleRows: TBF_RULE_IDS.map((r) => tbfRuleRow(assessment.tbf[r])),
+    observed: observedLines(ctx),
     rules: tbfRuleLines(ctx),
     evidence: tbfEvidence(ctx),
-    limitations: LIU_LIMITATIONS.map((l) => trusted(l)),
+    limitations: [...LIU_LIMITATIONS.map((l) => trusted(l)), ...(assessment.population.age.recorded && !assessment.population.age.withinLiuRange ? [text(ageText(assessment.population.age))] : [])],
     citations: [citation('liu-2022')],
   });
-  return card(ctx, 'response-prediction', { summary, detail, indicator: 'info', paper: 'liu-2022' }, tbfFindings(assessment, extraction));
+  return card(
+    ctx,
+    'response-prediction',
+    { summary: responseSummary(ctx), detail, indicator: 'info', paper: 'liu-2022', overrideReasons: [...PATIENT_VIEW_OVERRIDE_REASONS] },
+    tbfFindings(assessment, extraction),
+  );
 }
 
 // ---- what is missing --------------------------------------------------------------------------------
@@ -389,7 +441,12 @@ function needs(ctx: CardContext): { needs: Need[]; findings: Finding[] } {
       label: 'consistent staging',
       why: `${conflicting.join(' and ')} recorded with conflicting values: whether the patient is in the studied population cannot be decided, so no recommendation is made.`,
     });
-    findings.push({ rule: 'recommendation', outcome: 'insufficient-data', inputs: findingInputs(['m-category', 'stage-group'], extraction), missing: conflicting });
+    findings.push({ rule: 'recommendation', outcome: 'not-applicable', reason: 'staging-conflict', inputs: findingInputs(['m-category', 'stage-group'], extraction), missing: conflicting });
+    return { needs: out, findings };
+  }
+  if (rec.kind === 'not-applicable' && rec.reason === 'ambiguous-edition') {
+    out.push({ inputs: ['m-category', 'stage-group'], label: 'M category or AJCC edition', why: AMBIGUOUS_EDITION_TEXT });
+    findings.push({ rule: 'recommendation', outcome: 'not-applicable', reason: 'ambiguous-edition', inputs: findingInputs(['stage-group'], extraction), missing: ['m-category'] });
     return { needs: out, findings };
   }
 
@@ -425,14 +482,12 @@ function needs(ctx: CardContext): { needs: Need[]; findings: Finding[] } {
     });
     findings.push(...tbfFindings(assessment, extraction, ['pre-tbf-response', 'pre-tbf-residual']));
   }
-  const nowMs = Date.parse(extraction.now);
-  const rtEnd = extraction.treatment.rtEnd !== undefined ? Date.parse(extraction.treatment.rtEnd) : Number.POSITIVE_INFINITY;
   const delta = assessment.tbf['delta-tbf-response'];
-  if (extraction.treatment.rtStart !== undefined && pre.kind !== 'insufficient-data' && extraction.found['post-tbf'] === undefined && nowMs < rtEnd) {
+  if (postTbfPending(extraction, pre)) {
     out.push({
       inputs: ['post-tbf'],
       label: 'Post-TBF',
-      why: `Tumor blood flow by ASL-MRI at 40 Gy (on or after ${extraction.treatment.postWindowStart ?? 'day 25 of RT'}): with Pre-TBF it gives \u0394TBF, which predicts response and residual tumor (Liu 2022).`,
+      why: `Tumor blood flow by ASL-MRI at 40 Gy (on or after ${extraction.treatment.postWindowStart ?? 'day 25 of RT'}): with Pre-TBF it gives \u0394TBF, which predicts residual tumor after CRT and is associated with the response on the same MRI (Liu 2022).`,
       orderable: 'asl-mri',
     });
     if (delta.kind === 'insufficient-data') findings.push(...tbfFindings(assessment, extraction, ['delta-tbf-response', 'delta-tbf-residual', 'post-tbf-response']));
@@ -445,6 +500,18 @@ function needs(ctx: CardContext): { needs: Need[]; findings: Finding[] } {
     });
   }
   return { needs: out, findings };
+}
+
+/**
+ * Post-TBF is still to come: RT has started, Pre-TBF is usable, no Post-TBF was found, and the 40 Gy
+ * window has not closed (RT end, or the window's configured end without one).
+ */
+function postTbfPending(extraction: Extraction, pre: TbfRuleResult): boolean {
+  const t = extraction.treatment;
+  if (t.rtStart === undefined || pre.kind === 'insufficient-data' || extraction.found['post-tbf'] !== undefined) return false;
+  const nowMs = Date.parse(extraction.now);
+  const ends = [t.rtEnd, t.postWindowEnd].filter((d): d is string => d !== undefined).map((d) => Date.parse(d));
+  return ends.every((end) => nowMs < end);
 }
 
 function serviceRequest(ctx: CardContext, orderable: OrderableId, reason: string): ServiceRequest {
@@ -487,7 +554,7 @@ function missingDataCard(ctx: CardContext): BuiltCard | undefined {
   const detail = ctx.templates.detail('missing-data', {
     headline: trusted('Inputs are missing: NPC-CDS makes no recommendation or prediction that needs them'),
     caveats: caveats(ctx),
-    population: populationLines(ctx),
+    population: populationSection(ctx),
     needs: list.map((n) => trusted(n.why)),
     problems,
     inputs: inputRows([...ICTOS_KEYS, ...STAGING_KEYS, ...RISK_KEYS, 'pre-tbf', 'post-tbf', 'treatment-start'], ctx.extraction),
@@ -500,22 +567,56 @@ function missingDataCard(ctx: CardContext): BuiltCard | undefined {
   return card(
     ctx,
     'missing-data',
-    { summary, detail, indicator: 'info', ...(suggestions.length > 0 ? { suggestions, selectionBehavior: 'any' as const } : {}) },
+    {
+      summary,
+      detail,
+      indicator: 'info',
+      overrideReasons: [...PATIENT_VIEW_OVERRIDE_REASONS],
+      ...(suggestions.length > 0 ? { suggestions, selectionBehavior: 'any' as const } : {}),
+    },
     findings,
   );
 }
 
+/** The population reasons that get one quiet card: a patient who otherwise looks like one the studies enrolled. */
+const QUIET_CARD_REASONS = new Set<string>(['recurrent-disease', 'n0', 'under-18']);
+
+const POPULATION_SUMMARY: Readonly<Record<'recurrent-disease' | 'n0' | 'under-18', string>> = {
+  'recurrent-disease': 'recurrent disease (the studies enrolled newly diagnosed, untreated patients)',
+  n0: 'N0 (neither cohort had N0 patients)',
+  'under-18': 'younger than 18 (the studies enrolled adults)',
+};
+
 /**
- * The patient-view cards: none for a patient without NPC or outside the studied population; otherwise
- * treatment selection, response prediction and what is missing, each when it applies.
+ * One quiet info card for a patient outside the studied population whose record otherwise matches it
+ * (recurrent disease, N0, under 18; clinical-spec.md section 2, v2): why the rules do not apply. Other
+ * out-of-scope patients (no NPC, M1, stage I–II) get no card (docs/decisions/0008-clinical-contract-v2.md).
+ */
+function populationCard(ctx: CardContext, reason: 'recurrent-disease' | 'n0' | 'under-18'): BuiltCard {
+  const detail = ctx.templates.detail('population', {
+    headline: trusted('Outside the studied population: NPC-CDS applies no rule'),
+    population: populationSection(ctx),
+    citations: [citation('liu-2022'), citation('dong-2019')],
+  });
+  const summary = ctx.templates.summary('population', { why: POPULATION_SUMMARY[reason] });
+  const finding: Finding = { rule: 'recommendation', outcome: 'not-applicable', reason, inputs: findingInputs(['stage-group', 'n-category'], ctx.extraction), missing: [] };
+  return card(ctx, 'population', { summary, detail, indicator: 'info' }, [finding]);
+}
+
+/**
+ * The patient-view cards: none for a patient without NPC or outside the studied population (one quiet
+ * card for recurrent disease, N0 or age under 18); otherwise treatment selection, response prediction and
+ * what is missing, each when it applies.
  */
 export function patientViewCards(ctx: CardContext): BuiltCard[] {
   const { assessment } = ctx;
-  if (assessment.population.kind === 'out-of-scope') return [];
-  const out: BuiltCard[] = [];
   const rec = assessment.recommendation;
+  if (assessment.population.kind === 'out-of-scope') {
+    return rec.kind === 'not-applicable' && QUIET_CARD_REASONS.has(rec.reason) ? [populationCard(ctx, rec.reason as 'recurrent-disease' | 'n0' | 'under-18')] : [];
+  }
+  const out: BuiltCard[] = [];
   if (rec.kind === 'ict-ccrt' || rec.kind === 'ccrt-alone' || rec.kind === 'clinical-trial') out.push(treatmentSelectionCard(ctx, rec.kind));
-  const staged = !(rec.kind === 'not-applicable' && rec.reason === 'staging-conflict');
+  const staged = !(rec.kind === 'not-applicable' && (rec.reason === 'staging-conflict' || rec.reason === 'ambiguous-edition'));
   if (staged && TBF_RULE_IDS.some((r) => assessment.tbf[r].kind !== 'insufficient-data')) out.push(responsePredictionCard(ctx));
   const missing = missingDataCard(ctx);
   if (missing !== undefined) out.push(missing);
@@ -544,17 +645,34 @@ function orderLines(review: DraftOrderReview): Md[] {
   ];
 }
 
-function orderEvidence(result: Exclude<OrderCheckResult, { kind: 'not-applicable' }>, ctx: CardContext): Md[] {
+type AppliedCheck = Exclude<OrderCheckResult, { kind: 'not-applicable' }>;
+
+function orderEvidence(result: AppliedCheck): Md[] {
   const s = DONG_SURVIVAL;
-  const lines: Md[] = [];
-  if (result.kind === 'ict-supported') {
-    lines.push(...recommendationEvidence('ict-ccrt'));
-  } else {
-    lines.push(trusted(`Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): additional induction chemotherapy was not associated with a failure-free survival benefit, ${hr(s.validationLowIctos.hr)}.`));
-    if (ctx.assessment.risk.kind === 'high') lines.push(trusted(`Low ICTOS and high risk: induction chemotherapy ${hr(s.lowIctosHighRisk.ictHr)}; a clinical trial of intensified or novel therapy is the option the authors propose.`));
-    lines.push(trusted(`Induction regimen of the trial: ${DONG_COHORTS.inductionRegimen}; other regimens were not studied.`));
+  switch (result.kind) {
+    case 'ict-supported':
+      return recommendationEvidence('ict-ccrt');
+    case 'insufficient-data':
+      return [trusted('ICTOS decides whether induction chemotherapy was associated with a benefit (Dong 2019); without it the check cannot be made.')];
+    default: {
+      const lines: Md[] = [
+        trusted(
+          `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): additional induction chemotherapy was not associated with a significant failure-free survival benefit, FFS ${hr(s.validationLowIctos.hr)}; the interval includes a benefit.`,
+        ),
+      ];
+      if (result.kind === 'consider-trial') {
+        lines.push(
+          trusted(
+            `Low ICTOS and high risk: 5-year FFS ${s.lowIctosHighRisk.ffs5y}% with CCRT alone; induction chemotherapy ${hr(s.lowIctosHighRisk.ictHr)}. \u201cIt was not possible to conclude that CCRT alone was sufficient\u201d: the authors suggest clinical trials of intensified or novel therapy.`,
+          ),
+        );
+      }
+      if (result.kind === 'ict-not-supported') lines.push(trusted(`Low ICTOS and low risk: 5-year FFS ${s.lowIctosLowRisk.ffs5y}%; induction chemotherapy ${hr(s.lowIctosLowRisk.ictHr)}.`));
+      lines.push(trusted('The low-ICTOS tiers are not yet validated in larger populations, in the authors\u2019 words; the risk stratification was exploratory.'));
+      lines.push(trusted(`Induction regimen of the trial: ${DONG_COHORTS.inductionRegimen}; other regimens were not studied.`));
+      return lines;
+    }
   }
-  return lines;
 }
 
 /**
@@ -565,59 +683,88 @@ export function relevantInductionOrders(review: DraftOrderReview, selections?: r
   return selections === undefined ? [...review.induction] : review.induction.filter((o) => selections.includes(o.reference));
 }
 
+const ORDER_HEADLINE: Readonly<Record<AppliedCheck['kind'], string>> = {
+  'ict-not-supported': 'Induction chemotherapy is in the draft orders of a low-ICTOS, low-risk patient',
+  'consider-trial': 'Induction chemotherapy is in the draft orders of a low-ICTOS, high-risk patient',
+  undetermined: 'Induction chemotherapy is in the draft orders of a low-ICTOS patient whose risk or population is not established',
+  'ict-supported': 'Induction chemotherapy is in the draft orders of a high-ICTOS patient',
+  'insufficient-data': 'Induction chemotherapy is in the draft orders, but ICTOS is not available',
+};
+
+/** What the undetermined check lacks, in a few words for the summary. */
+function undeterminedMissing(result: Extract<OrderCheckResult, { kind: 'undetermined' }>): string {
+  const names = [...result.doubts.map((d) => POPULATION_DOUBT_TEXT[d].short.replace(/ not recorded$/, '')), ...result.missing.map((m) => MISSING_SHORT[m] ?? m)];
+  return [...new Set(names)].join(', ');
+}
+
+const MISSING_SHORT: Readonly<Partial<Record<InputId, string>>> = {
+  'ebv-dna': 'EBV DNA',
+  'tumor-volume': 'tumor volume',
+  't-category': 'T',
+  'n-category': 'N',
+};
+
 /**
- * The order-check card for draft orders (order-select / order-sign). On order-select the check runs only
- * when one of the just-selected orders is induction chemotherapy; on order-sign, for all draft orders.
+ * The order-check card for draft orders (order-select / order-sign), by risk tier (clinical-spec.md
+ * section 6, v2). On order-select the check runs only when one of the just-selected orders is induction
+ * chemotherapy; on order-sign, for all draft orders. Only low ICTOS with certain low risk and no
+ * population doubt is a warning with a suggestion to remove the whole induction regimen.
  */
 export function orderCheckCards(ctx: CardContext, review: DraftOrderReview, selections?: readonly string[]): BuiltCard[] {
   const relevant = relevantInductionOrders(review, selections);
   const result = checkInductionOrder(ctx.assessment, relevant.length > 0);
   if (result.kind === 'not-applicable') return [];
   const { assessment, extraction, templates } = ctx;
-  const ictos = assessment.ictos;
-  const score = ictos.kind === 'insufficient-data' ? 'unknown' : String(num(ictos.score, 3));
-  const hrValue = result.kind === 'ict-supported' ? DONG_SURVIVAL.validationHighIctos.hr.value : DONG_SURVIVAL.validationLowIctos.hr.value;
-  const summary = templates.summary(`order-check.${result.kind}`, { score, hr: hrValue });
+  const score = scoreOf(assessment.ictos);
+  const h = result.kind === 'ict-supported' ? DONG_SURVIVAL.validationHighIctos.hr : result.kind === 'consider-trial' ? DONG_SURVIVAL.lowIctosHighRisk.ictHr : DONG_SURVIVAL.validationLowIctos.hr;
+  const summaryFor = (caveat: string) =>
+    templates.summary(`order-check.${result.kind}`, {
+      score,
+      hr: h.value,
+      ci: ci(h.ci),
+      caveat,
+      missing: result.kind === 'undetermined' ? undeterminedMissing(result) : '',
+    });
+  const summary = result.kind === 'ict-supported' ? withCaveat(summaryFor, result.doubts) : summaryFor('');
   const findings: Finding[] = [
     ictosFinding(assessment, extraction),
+    ...(result.kind === 'ict-not-supported' || result.kind === 'consider-trial' || result.kind === 'undetermined' ? [riskFinding(assessment, extraction)] : []),
     {
       rule: 'order-check',
       outcome: result.kind,
       ...(result.kind !== 'insufficient-data' ? { value: result.ictos.score, cutoff: result.ictos.cutoff, thresholdSet: result.ictos.thresholdSet } : {}),
-      inputs: findingInputs(ictosInputIds(assessment), extraction),
-      missing: result.kind === 'insufficient-data' ? [...result.missing] : [],
+      inputs: findingInputs([...ictosInputIds(assessment), ...(result.kind === 'ict-supported' || result.kind === 'insufficient-data' ? [] : RISK_INPUT_IDS)], extraction),
+      missing: result.kind === 'insufficient-data' || result.kind === 'undetermined' ? [...result.missing] : [],
     },
   ];
-  const headline = {
-    'ict-not-supported': 'Induction chemotherapy is in the draft orders of a low-ICTOS patient',
-    'ict-supported': 'Induction chemotherapy is in the draft orders of a high-ICTOS patient',
-    'insufficient-data': 'Induction chemotherapy is in the draft orders, but ICTOS is not available',
-  }[result.kind];
   const detail = templates.detail('order-check', {
-    headline: trusted(headline),
+    headline: trusted(ORDER_HEADLINE[result.kind]),
     caveats: caveats(ctx),
     orders: orderLines(review),
-    population: populationLines(ctx),
+    population: populationSection(ctx),
     inputs: inputRows([...ICTOS_KEYS, ...STAGING_KEYS, ...RISK_KEYS], extraction),
-    unusable: unusableLines(ICTOS_KEYS, extraction),
+    unusable: unusableLines([...ICTOS_KEYS, ...RISK_KEYS], extraction),
     rules: [
       ...ictosRuleLines(ctx),
+      ...(result.kind === 'ict-supported' || result.kind === 'insufficient-data' ? [] : [riskRuleLine(ctx)]),
       trusted(
-        'Order check (clinical-spec section 6): induction chemotherapy is recognised by an induction partner agent (docetaxel, fluorouracil, gemcitabine, capecitabine, paclitaxel) or an explicit induction marker on the order; a platinum alone is the concurrent part of CCRT.',
+        'Order check (clinical-spec section 6): induction chemotherapy is recognised by an induction partner agent (docetaxel, fluorouracil, gemcitabine, capecitabine, paclitaxel) or an explicit induction marker on the order; a platinum alone is the concurrent part of CCRT. ' +
+          'A removal is suggested only for a low-ICTOS patient whose low clinical risk is certain and whose population is established.',
       ),
+      ...(result.kind === 'undetermined' ? [text(`Not established: ${undeterminedMissing(result)}. No removal is suggested.`)] : []),
     ],
-    evidence: result.kind === 'insufficient-data' ? [trusted('ICTOS decides whether induction chemotherapy was associated with benefit (Dong 2019); without it the check cannot be made.')] : orderEvidence(result, ctx),
+    evidence: orderEvidence(result),
     limitations: dongLimitations(),
     citations: [citation('dong-2019')],
   });
   if (result.kind === 'ict-not-supported') {
-    // (v2, section 6) The whole regimen: the induction orders and the platinum ordered with them.
-    const deletable = review.regimen.filter((o) => o.identifiable);
+    const regimen = regimenOrders(review);
+    const deletable = regimen.filter((o) => o.identifiable);
     const suggestions =
       deletable.length > 0
         ? [
             {
-              label: deletable.length > 1 ? `Remove the induction regimen (${deletable.length} orders)` : 'Remove the induction chemotherapy order',
+              label: `Remove the induction regimen (${deletable.length} order${deletable.length > 1 ? 's' : ''})`,
               uuid: ctx.newUuid(),
               actions: deletable.map((o) => ({ type: 'delete' as const, description: `Remove ${o.reference} (${o.agents.join(' + ') || 'induction'})`, resourceId: o.reference })),
             },
@@ -639,7 +786,13 @@ export function orderCheckCards(ctx: CardContext, review: DraftOrderReview, sele
       ),
     ];
   }
-  return [card(ctx, 'order-check', { summary, detail, indicator: 'info', paper: 'dong-2019' }, findings)];
+  return [card(ctx, 'order-check', { summary, detail, indicator: 'info', paper: 'dong-2019', overrideReasons: [...OVERRIDE_REASONS] }, findings)];
+}
+
+/** Every draft order of the induction regimen: the induction orders and the platinum given as part of it. */
+function regimenOrders(review: DraftOrderReview): InductionOrder[] {
+  // (v2, section 6) The whole regimen: the induction orders and the platinum ordered with them, not marked concurrent.
+  return [...review.regimen];
 }
 
 // ---- the data could not be read ------------------------------------------------------------------

@@ -42,8 +42,10 @@ export interface TrustedIssuer {
   /** A JWKS given inline (e.g. loaded from a local file by the config loader). Public keys only. */
   readonly jwks?: { readonly keys: readonly JWK[] } | undefined;
   /**
-   * `jku` header values this issuer may use, compared as exact strings; a token with a `jku` not
-   * listed is rejected. Same URL rules as `jwksUrl`.
+   * `jku` header values whose key sets may be fetched for this issuer, compared as exact strings. A
+   * token with a listed `jku` is verified with the keys served there; a token with any other `jku` is
+   * verified with the pinned `jwks` or `jwksUrl` (the `jku` is then ignored, never fetched), and is
+   * rejected as `jku-not-allowed` only when the issuer has neither. Same URL rules as `jwksUrl`.
    */
   readonly allowedJku?: readonly string[] | undefined;
 }
@@ -72,7 +74,7 @@ export type JwtFailure =
   | 'algorithm-not-allowed'
   /** `iss` is not a configured issuer. */
   | 'unknown-issuer'
-  /** A `jku` header the issuer is not allowed to use. */
+  /** A `jku` header not on the issuer's `allowedJku`, from an issuer with no pinned key set (`jwks` / `jwksUrl`) to fall back on. */
   | 'jku-not-allowed'
   /** No key in the issuer's JWK Set matches `kid` (and `alg`), or several do. */
   | 'unknown-key'
@@ -242,7 +244,7 @@ type KeySource = JWTVerifyGetKey;
 
 interface IssuerKeys {
   readonly iss: string;
-  /** From `jwks` or `jwksUrl`, for tokens without `jku`. */
+  /** The pinned key set, from `jwks` or `jwksUrl`: for tokens without `jku` or with a `jku` not on `allowedJku`. */
   readonly keys: KeySource | undefined;
   /** Allowed `jku` value → its key source. */
   readonly jku: ReadonlyMap<string, KeySource>;
@@ -426,12 +428,13 @@ function numericClaim(payload: JWTPayload, name: string): number {
  *
  * Order of checks: a Bearer token; header `alg` in `ACCEPTED_ALGORITHMS` (before any key lookup),
  * `kid` present, `typ` "JWT" if given; the unverified `iss` picks a configured issuer; a `jku`
- * header must be one of that issuer's `allowedJku` and then supplies the keys, otherwise the
- * issuer's inline JWKS or `jwksUrl` does; then jose verifies the signature (key chosen by `kid`),
- * `iss`, `aud` (equal to, or an array containing, the URL called), `exp` and `nbf` with the clock
- * tolerance, and the presence of iss, sub, aud, exp, iat and jti; then `iat` must not be in the
- * future beyond the tolerance, `exp - iat` must not exceed `maxLifetimeSeconds` plus the tolerance
- * (CDS Hooks does not fix a lifetime; five minutes is the SMART Backend Services figure); last, the
+ * header that is one of that issuer's `allowedJku` supplies the keys, otherwise the issuer's pinned
+ * inline JWKS or `jwksUrl` does whatever the `jku` says (a `jku` not listed is never fetched), and
+ * an issuer with neither refuses the token (`jku-not-allowed`); then jose verifies the signature
+ * (key chosen by `kid`), `iss`, `aud` (equal to, or an array containing, the URL called), `exp` and
+ * `nbf` with the clock tolerance, and the presence of iss, aud, exp, iat and jti; then `iat` must
+ * not be in the future beyond the tolerance, `exp - iat` must not exceed `maxLifetimeSeconds` plus
+ * the tolerance (CDS Hooks does not fix a lifetime; five minutes is the SMART Backend Services figure); last, the
  * `jti` must not have been accepted before.
  *
  * Remote JWK Sets are fetched with jose's `createRemoteJWKSet`, one per URL, cached for ten minutes
@@ -597,18 +600,21 @@ export class JwtVerifier {
     return issuer;
   }
 
+  /**
+   * The key source for a token of `issuer` with header `jku`: the `jku` itself only when it is one of
+   * the issuer's `allowedJku`; otherwise the issuer's pinned key set (`jwks` or `jwksUrl`), whatever the
+   * `jku` says, since a header the client controls must not decide where keys come from; and when the
+   * issuer has no pinned key set either, `jku-not-allowed` (or `unknown-key` for a token without `jku`).
+   */
   private keysFor(issuer: IssuerKeys, jku: string | undefined): KeySource {
-    if (jku !== undefined) {
-      const source = issuer.jku.get(jku);
-      if (source === undefined) {
-        throw new JwtError('jku-not-allowed');
-      }
-      return source;
+    const listed = jku === undefined ? undefined : issuer.jku.get(jku);
+    if (listed !== undefined) {
+      return listed;
     }
-    if (issuer.keys === undefined) {
-      // Only jku-based keys are configured, and the token names none.
-      throw new JwtError('unknown-key', 'no-jku');
+    if (issuer.keys !== undefined) {
+      return issuer.keys;
     }
-    return issuer.keys;
+    // Only allowedJku key sets are configured, and the token names none of them.
+    throw jku === undefined ? new JwtError('unknown-key', 'no-jku') : new JwtError('jku-not-allowed');
   }
 }

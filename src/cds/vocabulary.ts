@@ -9,7 +9,7 @@ export const CARD_TOPIC_SYSTEM = 'https://npc-cds.org/fhir/CodeSystem/card-topic
 export const OVERRIDE_REASON_SYSTEM = 'https://npc-cds.org/fhir/CodeSystem/override-reason';
 export const ORDERABLE_SYSTEM = 'https://npc-cds.org/fhir/CodeSystem/npc-orderables';
 
-export type CardKind = 'treatment-selection' | 'response-prediction' | 'missing-data' | 'order-check' | 'data-unavailable';
+export type CardKind = 'treatment-selection' | 'response-prediction' | 'missing-data' | 'order-check' | 'data-unavailable' | 'population';
 
 export const CARD_TOPICS: Readonly<Record<CardKind, Coding & { code: string; display: string }>> = {
   'treatment-selection': { system: CARD_TOPIC_SYSTEM, code: 'treatment-selection', display: 'Induction chemotherapy selection (ICTOS, Dong 2019)' },
@@ -17,6 +17,7 @@ export const CARD_TOPICS: Readonly<Record<CardKind, Coding & { code: string; dis
   'missing-data': { system: CARD_TOPIC_SYSTEM, code: 'missing-data', display: 'Inputs missing for NPC decision support' },
   'order-check': { system: CARD_TOPIC_SYSTEM, code: 'order-check', display: 'Induction chemotherapy order check (ICTOS, Dong 2019)' },
   'data-unavailable': { system: CARD_TOPIC_SYSTEM, code: 'data-unavailable', display: 'Data for NPC decision support unavailable' },
+  population: { system: CARD_TOPIC_SYSTEM, code: 'outside-studied-population', display: 'NPC decision support not applied: outside the studied population' },
 };
 
 /** Override reasons offered on warning cards (the order check). */
@@ -24,6 +25,18 @@ export const OVERRIDE_REASONS: readonly (Coding & { system: string; code: string
   { system: OVERRIDE_REASON_SYSTEM, code: 'tumor-board-decision', display: 'Multidisciplinary tumor board decided on induction chemotherapy' },
   { system: OVERRIDE_REASON_SYSTEM, code: 'trial-protocol', display: 'Treated within a clinical trial protocol' },
   { system: OVERRIDE_REASON_SYSTEM, code: 'ictos-not-applicable', display: 'ICTOS not applicable (MRI protocol or normalization differs from the study)' },
+  { system: OVERRIDE_REASON_SYSTEM, code: 'other-clinical-reason', display: 'Other clinical reason (see comment)' },
+];
+
+/**
+ * Override reasons offered on the patient-view cards, so that a dismissal records why (CDS Hooks 2.0
+ * feedback `overrideReason`).
+ */
+export const PATIENT_VIEW_OVERRIDE_REASONS: readonly (Coding & { system: string; code: string; display: string })[] = [
+  { system: OVERRIDE_REASON_SYSTEM, code: 'data-incorrect', display: 'The data shown are incorrect or incomplete' },
+  { system: OVERRIDE_REASON_SYSTEM, code: 'already-decided', display: 'Treatment already decided (e.g. by the tumor board)' },
+  { system: OVERRIDE_REASON_SYSTEM, code: 'ictos-not-applicable', display: 'ICTOS not applicable (MRI protocol or normalization differs from the study)' },
+  { system: OVERRIDE_REASON_SYSTEM, code: 'tbf-not-applicable', display: 'TBF not comparable (scanner or ASL protocol differs from the study)' },
   { system: OVERRIDE_REASON_SYSTEM, code: 'other-clinical-reason', display: 'Other clinical reason (see comment)' },
 ];
 

@@ -3,13 +3,27 @@
  * escape them into Markdown) and the SMART app (which escapes them into HTML). Sources: Dong 2019
  * Results and Discussion (doi 10.1186/s12916-019-1422-6).
  */
+import type { RecistCategory } from './equations';
 import { DONG_COHORTS, DONG_SURVIVAL, TBF_EVIDENCE, type PValue } from './evidence';
+import { LIU_AGE_RANGE, MINIMUM_AGE_YEARS, type AgeStatus, type OutOfScopeReason, type PopulationDoubt } from './population';
 import type { RecommendationKind } from './recommendation';
-import type { TbfRuleResult } from './tbf';
+import { isDecided, type TbfNotApplicableReason, type TbfRuleResult } from './tbf';
 import type { TbfRuleId } from './thresholds';
 
 /** "p < 0.001", "p = 0.31". */
-export const pValueText = (pv: PValue): string => `p ${pv.comparator ?? '='} ${pv.value}`;
+export const pValueText = (pv: PValue): string =>
+  `p ${pv.comparator ?? '='} ${pv.digits !== undefined ? pv.value.toFixed(pv.digits) : pv.value}`;
+
+/**
+ * A score with enough decimals to show its sign: three decimals, more when those would round it to zero
+ * ("0.0001", never "0" for a high ICTOS of 0.0001; clinical-spec.md section 8, v2). Trailing zeros trimmed.
+ */
+export function scoreText(x: number): string {
+  if (!Number.isFinite(x) || x === 0) return String(x);
+  let digits = 3;
+  while (digits < 12 && Number(x.toFixed(digits)) === 0) digits += 1;
+  return String(Number(x.toFixed(digits)));
+}
 
 /** "0.06–0.51". */
 export const intervalText = (c: readonly number[]): string => `${c[0]}\u2013${c[1]}`;
@@ -27,18 +41,19 @@ export function recommendationEvidenceText(kind: RecommendationKind): string[] {
   const hr = hazardRatioText;
   const byKind: Record<RecommendationKind, string[]> = {
     'ict-ccrt': [
-      `Validation cohort, high ICTOS (n = ${s.validationHighIctos.n}): 5-year failure-free survival ${s.validationHighIctos.ffs5y.ictCcrt}% with ICT + CCRT vs ${s.validationHighIctos.ffs5y.ccrtAlone}% with CCRT alone; ${hr(s.validationHighIctos.hr)}.`,
-      `Absolute benefit ${s.validationHighIctos.absoluteBenefit.y3}% at 3 years and ${s.validationHighIctos.absoluteBenefit.y5}% at 5 years.`,
+      `Validation cohort, high ICTOS (n = ${s.validationHighIctos.n}): 5-year failure-free survival (FFS) ${s.validationHighIctos.ffs5y.ictCcrt}% with ICT + CCRT vs ${s.validationHighIctos.ffs5y.ccrtAlone}% with CCRT alone; FFS ${hr(s.validationHighIctos.hr)}.`,
+      `Absolute FFS benefit ${s.validationHighIctos.absoluteBenefit.y3} percentage points at 3 years and ${s.validationHighIctos.absoluteBenefit.y5} percentage points at 5 years.`,
+      'Dong 2019 did not stratify high-ICTOS patients by clinical risk.',
     ],
     'ccrt-alone': [
-      `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): induction chemotherapy gave no significant failure-free survival benefit, ${hr(s.validationLowIctos.hr)}.`,
-      `Low ICTOS and low risk: 5-year failure-free survival ${s.lowIctosLowRisk.ffs5y}%; induction chemotherapy ${hr(s.lowIctosLowRisk.ictHr)}.`,
-      'The authors state that this tier still needs validation in larger populations.',
+      `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): additional induction chemotherapy was not associated with a significant failure-free survival benefit, FFS ${hr(s.validationLowIctos.hr)}; the interval includes a benefit.`,
+      `Low ICTOS and low risk: 5-year FFS ${s.lowIctosLowRisk.ffs5y}%; induction chemotherapy not associated with a significant benefit, ${hr(s.lowIctosLowRisk.ictHr)}.`,
+      'Not yet validated in larger populations, in the authors\u2019 words; the risk stratification of low-ICTOS patients was exploratory.',
     ],
     'clinical-trial': [
-      `Low ICTOS and high risk: 5-year failure-free survival ${s.lowIctosHighRisk.ffs5y}%; induction chemotherapy ${hr(s.lowIctosHighRisk.ictHr)}; high vs low risk ${hr(s.riskHr)}.`,
-      `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): ${hr(s.validationLowIctos.hr)} for induction chemotherapy.`,
-      'The authors state that this tier still needs validation in larger populations.',
+      `Low ICTOS and high risk: 5-year FFS ${s.lowIctosHighRisk.ffs5y}%; induction chemotherapy not associated with a significant benefit, ${hr(s.lowIctosHighRisk.ictHr)}; high vs low risk ${hr(s.riskHr)}.`,
+      `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): FFS ${hr(s.validationLowIctos.hr)} for induction chemotherapy; \u201cit was not possible to conclude that CCRT alone was sufficient\u201d (Dong 2019 Results).`,
+      'Not yet validated in larger populations, in the authors\u2019 words; the risk stratification of low-ICTOS patients was exploratory.',
     ],
   };
   return [
@@ -56,7 +71,7 @@ export type TbfDirection = 'favorable' | 'unfavorable' | 'mixed' | 'none';
  * speaks only when no other rule of its group has a result (docs/decisions/0005-cds-service.md).
  */
 export function tbfDirection(results: readonly TbfRuleResult[]): TbfDirection {
-  const decided = results.filter((r) => r.kind !== 'insufficient-data');
+  const decided = results.filter(isDecided);
   const strong = decided.filter((r) => TBF_EVIDENCE[r.rule].strength !== 'weak');
   const pool = strong.length > 0 ? strong : decided;
   if (pool.length === 0) return 'none';
@@ -78,9 +93,33 @@ export function tbfOutlook(tbf: Readonly<Record<TbfRuleId, TbfRuleResult>>): Tbf
   return {
     response,
     residual: tbfDirection([tbf['pre-tbf-residual'], tbf['delta-tbf-residual']]),
-    weakOnly: response !== 'none' && tbf['pre-tbf-response'].kind === 'insufficient-data' && tbf['delta-tbf-response'].kind === 'insufficient-data',
+    weakOnly: response !== 'none' && !isDecided(tbf['pre-tbf-response']) && !isDecided(tbf['delta-tbf-response']),
   };
 }
+
+/**
+ * The outcome of one TBF rule in words: a prediction for Pre-TBF and the residual rules, an association on
+ * the same 40 Gy MRI for Post-TBF and ΔTBF against the response (clinical-spec.md section 5, v2).
+ */
+export function tbfOutcomeText(result: TbfRuleResult): string {
+  const ev = TBF_EVIDENCE[result.rule];
+  switch (result.kind) {
+    case 'insufficient-data':
+      return 'insufficient data';
+    case 'not-applicable':
+      return TBF_NOT_APPLICABLE_TEXT[result.reason];
+    default: {
+      const outcome = result.kind === 'favorable' ? ev.favorableOutcome : ev.unfavorableOutcome;
+      return ev.reading === 'association' ? `${result.kind}: was associated with ${outcome} on the same 40 Gy MRI` : `${result.kind}: ${outcome}`;
+    }
+  }
+}
+
+/** Why a TBF rule with a value is not read as favorable or unfavorable. */
+export const TBF_NOT_APPLICABLE_TEXT: Readonly<Record<TbfNotApplicableReason, string>> = {
+  'induction-before-rt': 'not applicable: induction chemotherapy before RT (Liu 2022 studied concurrent chemoradiotherapy only)',
+  'outcome-due': 'no longer a prediction: the residual-tumor assessment after CRT is due or recorded',
+};
 
 export const RESPONSE_DIRECTION_TEXT: Readonly<Record<TbfDirection, string>> = {
   favorable: 'favors partial response at 40 Gy',
@@ -94,4 +133,63 @@ export const RESIDUAL_DIRECTION_TEXT: Readonly<Record<TbfDirection, string>> = {
   unfavorable: 'favors residual tumor after CRT',
   mixed: 'mixed signals for residual tumor',
   none: 'residual tumor not assessable',
+};
+
+/** Why the rules do not apply to a patient outside the studied population (clinical-spec.md section 2, v2). */
+export const OUT_OF_SCOPE_TEXT: Readonly<Record<OutOfScopeReason, string>> = {
+  'no-npc-diagnosis': 'No active nasopharyngeal carcinoma diagnosis (ICD-10 C11.x or SNOMED 187692001) is recorded.',
+  'distant-metastasis': 'Distant metastasis is recorded (M1, or stage IVC / IVB in the 8th edition): the studies excluded metastatic disease.',
+  'not-locoregionally-advanced': 'The stage is not locoregionally advanced (the studies enrolled stage III\u2013IVA, 8th edition / III\u2013IVB, 7th edition).',
+  'recurrent-disease': 'Recurrent disease is recorded: both studies enrolled newly diagnosed patients before any anti-cancer treatment (Liu 2022 Methods; Dong 2019 Methods).',
+  n0: 'N0 is recorded: neither cohort had N0 patients (Liu 2022 Table 1: N1 3, N2 32, N3 20; Dong 2019 Table 1), although the AJCC tables place T3\u20134 N0 in stage III / IVA.',
+  'under-18': `The patient is younger than ${MINIMUM_AGE_YEARS}: both studies enrolled adults (Liu 2022 Table 1: ${LIU_AGE_RANGE.min}\u2013${LIU_AGE_RANGE.max} years).`,
+};
+
+/** The caveat of each population doubt: a few words for a summary, a sentence for the detail. */
+export const POPULATION_DOUBT_TEXT: Readonly<Record<PopulationDoubt, { readonly short: string; readonly long: string }>> = {
+  'stage-not-recorded': {
+    short: 'stage not recorded',
+    long: 'Stage not recorded: the studies enrolled stage III\u2013IVA (AJCC 8th) / III\u2013IVB (AJCC 7th) only.',
+  },
+  'm-category-not-recorded': {
+    short: 'M not recorded',
+    long: 'M category not recorded: distant metastasis is not excluded by an M category.',
+  },
+  'n-category-not-recorded': {
+    short: 'N not recorded',
+    long: 'N category not recorded: N0, which neither cohort included, is not excluded.',
+  },
+  'age-not-recorded': {
+    short: 'age not recorded',
+    long: `Age not recorded (no birth date): the studies enrolled adults (Liu 2022: ${LIU_AGE_RANGE.min}\u2013${LIU_AGE_RANGE.max} years).`,
+  },
+};
+
+/** The age line of the population section: the age, and whether it lies within Liu 2022's range. */
+export function ageText(age: AgeStatus): string {
+  if (!age.recorded) return POPULATION_DOUBT_TEXT['age-not-recorded'].long;
+  const range = `${LIU_AGE_RANGE.min}\u2013${LIU_AGE_RANGE.max}`;
+  return age.withinLiuRange
+    ? `Age ${age.years}: within the age range of Liu 2022 (${range} years).`
+    : `Age ${age.years}: outside the age range of Liu 2022 (${range} years); the TBF cutoffs were not studied at this age.`;
+}
+
+/** "IVB without an edition": what would decide whether the patient is in scope (clinical-spec.md section 2, v2). */
+export const AMBIGUOUS_EDITION_TEXT =
+  'Stage group IVB is recorded without an AJCC edition and without an M category: under the 7th edition IVB is N3 M0 (in the studied population), under the 8th it means distant metastasis (M1). Recording the M category, or the edition of the staging, decides it.';
+
+/** A RECIST 1.1 category in words, for the observed response. */
+export const RECIST_TEXT: Readonly<Record<RecistCategory, string>> = {
+  'complete-response': 'complete response',
+  'partial-response': 'partial response',
+  'stable-disease': 'stable disease',
+  'progressive-disease': 'progressive disease',
+};
+
+/** The same, abbreviated for a summary. */
+export const RECIST_SHORT: Readonly<Record<RecistCategory, string>> = {
+  'complete-response': 'CR',
+  'partial-response': 'PR',
+  'stable-disease': 'SD',
+  'progressive-disease': 'PD',
 };

@@ -60,6 +60,8 @@ export const CITATIONS: Readonly<Record<PaperId, Citation>> = {
 export interface PValue {
   readonly value: number;
   readonly comparator?: '<';
+  /** Decimals as printed in the paper when a trailing zero matters ("p = 0.90"). */
+  readonly digits?: number;
 }
 
 export interface Interval {
@@ -113,6 +115,11 @@ export interface DiagnosticEvidence {
   readonly groupDifferenceP: PValue;
   /** Wording for the strength of the evidence, shown on the card. */
   readonly strength: 'strongest' | 'moderate' | 'weak';
+  /**
+   * v2: a prediction of a later outcome, or an association with an outcome assessed on the same MRI
+   * (Post-TBF and ΔTBF for the response: the 40 Gy MRI measures both; clinical-spec.md section 5).
+   */
+  readonly reading: 'prediction' | 'association';
 }
 
 const PR = 'partial response (RECIST 1.1) at 40 Gy';
@@ -161,6 +168,17 @@ export const LIU_TABLE_4 = {
 
 const T4 = LIU_TABLE_4;
 
+/**
+ * Liu 2022 Table 2: residual tumor one month after CRT by the response at 40 Gy (Pearson χ² 14.136,
+ * printed "p = 0.000"). The PR row prints 29 non-residual patients; the row total (36) and the column
+ * total (38) need 31, which is used here.
+ */
+export const LIU_TABLE_2 = {
+  pr: { residual: 5, total: 36 },
+  sd: { residual: 12, total: 19 },
+  chiSquared: 14.136,
+} as const;
+
 /** Liu 2022 Table 5, one entry per rule. */
 export const TBF_EVIDENCE: Readonly<Record<TbfRuleId, DiagnosticEvidence>> = {
   'pre-tbf-response': {
@@ -178,6 +196,7 @@ export const TBF_EVIDENCE: Readonly<Record<TbfRuleId, DiagnosticEvidence>> = {
     negativeGroup: { label: 'SD', ...T4.preTbf.sd },
     groupDifferenceP: T4.preTbf.responseP,
     strength: 'strongest',
+    reading: 'prediction',
   },
   'pre-tbf-residual': {
     citation: 'liu-2022',
@@ -194,6 +213,7 @@ export const TBF_EVIDENCE: Readonly<Record<TbfRuleId, DiagnosticEvidence>> = {
     negativeGroup: { label: 'residual', ...T4.preTbf.residual },
     groupDifferenceP: T4.preTbf.residualP,
     strength: 'strongest',
+    reading: 'prediction',
   },
   'delta-tbf-response': {
     citation: 'liu-2022',
@@ -210,6 +230,7 @@ export const TBF_EVIDENCE: Readonly<Record<TbfRuleId, DiagnosticEvidence>> = {
     negativeGroup: { label: 'SD', ...T4.deltaTbf.sd },
     groupDifferenceP: T4.deltaTbf.responseP,
     strength: 'moderate',
+    reading: 'association',
   },
   'delta-tbf-residual': {
     citation: 'liu-2022',
@@ -226,6 +247,7 @@ export const TBF_EVIDENCE: Readonly<Record<TbfRuleId, DiagnosticEvidence>> = {
     negativeGroup: { label: 'residual', ...T4.deltaTbf.residual },
     groupDifferenceP: T4.deltaTbf.residualP,
     strength: 'moderate',
+    reading: 'prediction',
   },
   'post-tbf-response': {
     citation: 'liu-2022',
@@ -242,6 +264,7 @@ export const TBF_EVIDENCE: Readonly<Record<TbfRuleId, DiagnosticEvidence>> = {
     negativeGroup: { label: 'SD', ...T4.postTbf.sd },
     groupDifferenceP: T4.postTbf.responseP,
     strength: 'weak',
+    reading: 'association',
   },
 };
 
@@ -257,7 +280,7 @@ export const POST_TBF_RESIDUAL_NOT_A_RULE = {
   sensitivity: 0.658,
   specificity: 0.706,
   groupDifferenceP: T4.postTbf.residualP,
-} as const satisfies Omit<DiagnosticEvidence, 'citation' | 'parameter' | 'favorableOutcome' | 'unfavorableOutcome' | 'counts' | 'positiveGroup' | 'negativeGroup' | 'strength'>;
+} as const satisfies Omit<DiagnosticEvidence, 'citation' | 'parameter' | 'favorableOutcome' | 'unfavorableOutcome' | 'counts' | 'positiveGroup' | 'negativeGroup' | 'strength' | 'reading'>;
 
 /** Positive predictive value from the counts: of those above the cutoff, the share with the good outcome. */
 export function positivePredictiveValue(c: ConfusionCounts): number {
@@ -283,7 +306,11 @@ export const LIU_COHORT = {
   tCategories: { T1: 0, T2: 9, T3: 23, T4: 23 },
   nCategories: { N1: 3, N2: 32, N3: 20 },
   groups: { partialResponse: 36, stableDisease: 19, residual: 17, noResidual: 38 },
-  treatment: '70 Gy in 35 fractions to the primary tumor, 5 fractions a week, with concurrent cisplatin-based chemotherapy',
+  /**
+   * Methods: the inclusion criteria say "concurrent cisplatin- or carboplatin-based chemotherapy", the
+   * treatment paragraph "concurrent cisplatin-based chemotherapies"; the inclusion criteria are quoted.
+   */
+  treatment: '70 Gy in 35 fractions to the primary tumor, 5 fractions a week, with concurrent cisplatin- or carboplatin-based chemotherapy; no induction chemotherapy',
   protocol: {
     scanner: 'GE Discovery MR750, 3.0 T, 8-channel head and neck coil',
     sequence: '3D pseudo-continuous ASL (3D fast spin echo)',
@@ -304,8 +331,12 @@ export const LIU_LIMITATIONS: readonly string[] = [
   'Single centre, retrospective, 55 patients.',
   'Cutoffs were chosen in the same sample (ROC analysis) and have not been validated externally.',
   'One scanner and protocol (3.0 T GE MR750, 3D pCASL, single post-labeling delay of 2025 ms): TBF values from other scanners or PLDs may not be comparable.',
-  'Stage III–IVA (AJCC 8th edition) only; T stage and tumor diameter were not in a multivariable analysis.',
-  'Outcomes were early: response at 40 Gy and residual tumor one month after treatment; no long-term follow-up.',
+  'Stage III–IVA (AJCC 8th edition) only, with no T1 and no N0 patients; T stage and tumor diameter were not in a multivariable analysis.',
+  'Patients whose lesion could not be outlined after treatment because it was too small were excluded: the best responders may be missing.',
+  'Concurrent chemoradiotherapy only: no induction chemotherapy before radiotherapy.',
+  'Outcomes were early: response at 40 Gy and residual tumor judged by MRI one month after treatment only (no biopsy); no long-term follow-up.',
+  'Post-TBF and ΔTBF come from the same 40 Gy MRI on which the response was assessed: for the response they are associations at that MRI, not predictions.',
+  'The text and the tables disagree in places: the PR group\u2019s Pre-TBF is 158.46 in the text and 155.59 in Table 4; Table 2 prints 29 non-residual PR patients where the totals need 31.',
 ];
 
 /** The Dong 2019 cohorts and method (Methods, Results). */
@@ -336,7 +367,8 @@ export const DONG_COHORTS = {
     ebvDnaCopiesPerMl: 2000,
     highRiskMoreThan: 2,
   },
-  inductionRegimen: 'TPF (docetaxel, cisplatin, fluorouracil), the induction regimen of trial NCT01245959',
+  /** Not in Dong 2019's text: from the trial's report (Dong 2019 reference 5). */
+  inductionRegimen: 'TPF (docetaxel, cisplatin, fluorouracil), the induction regimen of trial NCT01245959 according to the trial\u2019s report (Dong 2019 reference 5)',
 } as const;
 
 /** Failure-free survival of the two arms, percent. */
@@ -371,12 +403,12 @@ export const DONG_SURVIVAL = {
   lowIctosLowRisk: {
     ffs3y: 90.4,
     ffs5y: 86.3,
-    ictHr: { value: 1.08, ci: [0.33, 3.54], p: { value: 0.9 } },
+    ictHr: { value: 1.08, ci: [0.33, 3.54], p: { value: 0.9, digits: 2 } },
   },
   lowIctosHighRisk: {
     ffs3y: 65.7,
     ffs5y: 60.8,
-    ictHr: { value: 0.72, ci: [0.38, 1.35], p: { value: 0.3 } },
+    ictHr: { value: 0.72, ci: [0.38, 1.35], p: { value: 0.3, digits: 2 } },
   },
   /** Low risk vs high risk among low-ICTOS patients. */
   riskHr: { value: 1.77, ci: [1.26, 2.47], p: { value: 0.001, comparator: '<' } },
@@ -393,9 +425,10 @@ export const DONG_SURVIVAL = {
 export const DONG_LIMITATIONS: readonly string[] = [
   'Single institution (Sun Yat-sen University Cancer Center); training cohort retrospective with possible selection bias.',
   'Validated in one randomized trial subset (n = 248); larger, multi-centre validation is still needed.',
-  'The low-ICTOS recommendations (CCRT alone for low risk, clinical trials for high risk) still need validation in larger populations, in the authors\u2019 words.',
-  'Many MR scanners and protocols; how they affect the radiomic features and ICTOS was not studied. Features must be z-scored with the training cohort\u2019s parameters.',
-  'Staging by AJCC/UICC 7th edition; induction regimen TPF (NCT01245959): other regimens were not studied.',
+  'The low-ICTOS recommendations (CCRT alone for low risk, clinical trials for high risk) are not yet validated in larger populations, in the authors\u2019 words; the stratification of low-ICTOS patients by clinical risk was exploratory (post hoc).',
+  'Dong 2019 did not stratify high-ICTOS patients by clinical risk.',
+  'Many MR scanners and protocols; how they affect the radiomic features and ICTOS was not studied. Features must be z-scored with the training cohort\u2019s parameters, which are not published.',
+  'Staging by AJCC/UICC 7th edition: the risk factors T4 and N2\u2013N3 are defined on it, and an 8th-edition T4 or N3 is used here as the 7th-edition factor. Induction regimen TPF (NCT01245959, from the trial\u2019s report): other regimens were not studied.',
   'T stage, N stage and EBV DNA were prognostic but did not predict benefit from induction chemotherapy.',
 ];
 

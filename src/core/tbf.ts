@@ -25,7 +25,32 @@ export type TbfRuleResult =
       readonly value: number;
       readonly inputs: readonly InputId[];
     })
-  | (TbfRuleContext & InsufficientData);
+  | (TbfRuleContext & InsufficientData)
+  | (TbfRuleContext & {
+      /**
+       * v2: the value is computed and shown, but the rule is outside the treatment Liu 2022 studied
+       * (concurrent chemoradiotherapy only): no "favors" reading.
+       */
+      readonly kind: 'not-applicable';
+      readonly reason: TbfNotApplicableReason;
+      readonly value: number;
+      readonly inputs: readonly InputId[];
+    });
+
+/** Why a TBF rule does not apply although its inputs are there. */
+export type TbfNotApplicableReason =
+  /** Systemic therapy started before RT: outside the treatment Liu 2022 studied. */
+  | 'induction-before-rt'
+  /** The residual-tumor MRI after CRT is due (60 days after RT end by default) or recorded: the prediction has expired. */
+  | 'outcome-due';
+
+/** A rule result that compared a value with the cutoff (favorable or unfavorable). */
+export type DecidedTbfResult = Extract<TbfRuleResult, { kind: 'favorable' | 'unfavorable' }>;
+
+/** True when the rule compared its value with the cutoff. */
+export function isDecided(result: TbfRuleResult): result is DecidedTbfResult {
+  return result.kind === 'favorable' || result.kind === 'unfavorable';
+}
 
 /** Which measurements each rule reads. */
 export const TBF_RULE_INPUTS: Readonly<Record<TbfRuleId, readonly ('pre-tbf' | 'post-tbf')[]>> = {
@@ -88,3 +113,27 @@ export function evaluateTbfRules(inputs: TbfInputs, set: TbfThresholdSet): Reado
     TbfRuleResult
   >;
 }
+
+/**
+ * The TBF rules of a patient who had systemic therapy (induction chemotherapy) before radiotherapy: Liu
+ * 2022's patients had concurrent chemoradiotherapy only (Methods, inclusion criteria: "radiotherapy and
+ * concurrent cisplatin- or carboplatin-based chemotherapy"; no induction chemotherapy), so every rule with a value becomes `not-applicable` and keeps its value
+ * for the card to show (clinical-spec.md section 4, v2). Rules without data stay insufficient-data.
+ * With `rules` and `reason` `outcome-due`, the same for the residual rules once their outcome is due
+ * (clinical-spec.md section 5, v2: predictions expire once their outcome is observed).
+ */
+export function tbfOutsideStudiedTreatment(
+  results: Readonly<Record<TbfRuleId, TbfRuleResult>>,
+  rules: readonly TbfRuleId[] = TBF_RULE_IDS,
+  reason: TbfNotApplicableReason = 'induction-before-rt',
+): Readonly<Record<TbfRuleId, TbfRuleResult>> {
+  const out = { ...results };
+  for (const rule of rules) {
+    const r = results[rule];
+    if (isDecided(r)) out[rule] = { rule: r.rule, cutoff: r.cutoff, thresholdSet: r.thresholdSet, kind: 'not-applicable', reason, value: r.value, inputs: r.inputs };
+  }
+  return out;
+}
+
+/** The rules whose outcome is the residual tumor one month after CRT (Liu 2022 Table 5). */
+export const RESIDUAL_RULES: readonly TbfRuleId[] = ['pre-tbf-residual', 'delta-tbf-residual'];

@@ -34,7 +34,9 @@ export type ProblemReason =
   /** A value that is not one of the expected codes (e.g. a T category "TX"). */
   | 'unrecognised'
   /** Usable only with site configuration that is not there (raw radiomic features without normalization). */
-  | 'not-configured';
+  | 'not-configured'
+  /** A value whose meaning depends on something the record does not say (a stage group IVB without an edition or M category). */
+  | 'ambiguous';
 
 export interface Problem {
   /** The input id, or an equation parameter name for the equations. */

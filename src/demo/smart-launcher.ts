@@ -19,7 +19,10 @@
  *   Medication...) are allowed; writes must carry the token's patient.
  * - Upstream responses without a Location on 201 get one built from the returned resource, so that a
  *   client can always follow it to the proxy.
- * - No refresh tokens, no `offline_access`, no `jwks_uri` (the id_token is HS256 with a per-server secret).
+ * - A refresh token comes with `online_access` or `offline_access` (both are treated alike: the token lives
+ *   12 hours and is reused, not rotated). The refresh_token grant keeps the grant's scope (or a narrower
+ *   `scope`) and launch context, and issues no new id_token.
+ * - No `jwks_uri` (the id_token is HS256 with a per-server secret).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -60,6 +63,8 @@ export interface SmartLauncherOptions {
   readonly host?: string;
   /** Keep every request in `requests` (default true; the long-running demo turns it off). */
   readonly recordRequests?: boolean;
+  /** Lifetime of access tokens (and of id_tokens), in seconds; default 3600. */
+  readonly accessTokenLifetimeS?: number;
 }
 
 export interface LauncherRequest {
@@ -76,6 +81,8 @@ export interface SmartGrant {
   readonly scope: string;
   readonly patient: string;
   readonly encounter?: string;
+  /** True for an access token issued by the refresh_token grant. */
+  readonly refreshed?: true;
 }
 
 export interface SmartLauncher {
@@ -94,6 +101,10 @@ export interface SmartLauncher {
   failWrites(status: number | undefined): void;
   /** Likewise for reads (GET) of the given resource type through the proxy; `undefined` restores them. */
   failReads(resourceType: string, status: number | undefined): void;
+  /** Every access token issued so far expires now (refresh tokens stay valid): what time passing does. */
+  expireAccessTokens(): void;
+  /** While true, the refresh_token grant is refused with `invalid_grant` (the EHR ended the session). */
+  refuseRefresh(refuse: boolean): void;
   /**
    * An access token for a client of the EHR itself (no authorization code): what an EHR hands a CDS
    * service as `fhirAuthorization`, or uses for its own prefetch reads. The client must be registered.
@@ -140,6 +151,10 @@ interface AccessToken {
   readonly expiresAt: number;
 }
 
+interface RefreshGrant extends Grant {
+  readonly expiresAt: number;
+}
+
 type Operation =
   | { readonly kind: 'read' | 'update' | 'patch' | 'delete'; readonly type: string; readonly id: string }
   | { readonly kind: 'search'; readonly type: string; readonly params: URLSearchParams }
@@ -166,9 +181,11 @@ class Refusal extends Error {
 
 const CODE_LIFETIME_MS = 60_000;
 const TOKEN_LIFETIME_S = 3600;
+const REFRESH_LIFETIME_MS = 12 * 3600_000;
+const REFRESH_SCOPES = ['online_access', 'offline_access'];
 const FHIR_JSON = 'application/fhir+json';
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const CONTEXT_SCOPES = new Set(['openid', 'fhirUser', 'launch', 'launch/patient', 'online_access']);
+const CONTEXT_SCOPES = new Set(['openid', 'fhirUser', 'launch', 'launch/patient', ...REFRESH_SCOPES]);
 const RESOURCE_SCOPE = /^(patient|user)\/(\*|[A-Z][A-Za-z]*)\.(read|write|\*|c?r?u?d?s?)$/;
 const RESOURCE_TYPE = /^[A-Z][A-Za-z]+$/;
 const PKCE_VALUE = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -189,6 +206,8 @@ const CAPABILITIES = [
   'context-banner',
   'sso-openid-connect',
   'permission-patient',
+  'permission-online',
+  'permission-offline',
   'permission-v1',
   'permission-v2',
 ];
@@ -262,6 +281,10 @@ export async function startSmartLauncher(options: SmartLauncherOptions): Promise
   const launches = new Map<string, LaunchContext>();
   const codes = new Map<string, PendingCode>();
   const tokens = new Map<string, AccessToken>();
+  const refreshTokens = new Map<string, RefreshGrant>();
+  const lifetimeS = options.accessTokenLifetimeS ?? TOKEN_LIFETIME_S;
+  if (!Number.isInteger(lifetimeS) || lifetimeS < 1) throw new RangeError('accessTokenLifetimeS must be a positive whole number of seconds.');
+  let refreshRefused = false;
   const requests: LauncherRequest[] = [];
   const grants: SmartGrant[] = [];
   const idTokenSecret = new Uint8Array(randomBytes(32));
@@ -512,7 +535,7 @@ export async function startSmartLauncher(options: SmartLauncherOptions): Promise
     issuer,
     authorization_endpoint: `${origin}/authorize`,
     token_endpoint: `${origin}/token`,
-    grant_types_supported: ['authorization_code'],
+    grant_types_supported: ['authorization_code', 'refresh_token'],
     response_types_supported: ['code'],
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['none'],
@@ -603,9 +626,15 @@ export async function startSmartLauncher(options: SmartLauncherOptions): Promise
     const now = Date.now();
     for (const [code, pending] of codes) if (pending.expiresAt <= now) codes.delete(code);
     for (const [token, access] of tokens) if (access.expiresAt <= now) tokens.delete(token);
+    for (const [token, refresh] of refreshTokens) if (refresh.expiresAt <= now) refreshTokens.delete(token);
   };
 
-  const tokenResponse = async (grant: Grant): Promise<Record<string, unknown>> => {
+  /**
+   * A token response for the grant: a new access token, a refresh token when online_access or
+   * offline_access is granted (`refreshToken` is the one being used, on a refresh), and an id_token on
+   * the first grant only.
+   */
+  const tokenResponse = async (grant: Grant, refreshToken?: string): Promise<Record<string, unknown>> => {
     purgeExpired();
     const accessToken = randomId();
     const scopes = grant.scope.split(' ');
@@ -613,30 +642,37 @@ export async function startSmartLauncher(options: SmartLauncherOptions): Promise
     tokens.set(accessToken, {
       patient: context.patient,
       scopes: scopes.flatMap((s) => parseResourceScope(s) ?? []),
-      expiresAt: Date.now() + TOKEN_LIFETIME_S * 1000,
+      expiresAt: Date.now() + lifetimeS * 1000,
     });
     grants.push({
       clientId: grant.clientId,
       scope: grant.scope,
       patient: context.patient,
       ...(context.encounter === undefined ? {} : { encounter: context.encounter }),
+      ...(refreshToken === undefined ? {} : { refreshed: true as const }),
     });
+    let refresh = refreshToken;
+    if (refresh === undefined && scopes.some((s) => REFRESH_SCOPES.includes(s))) {
+      refresh = randomId();
+      refreshTokens.set(refresh, { clientId: grant.clientId, scope: grant.scope, context, expiresAt: Date.now() + REFRESH_LIFETIME_MS });
+    }
     const idToken =
-      scopes.includes('openid') && scopes.includes('fhirUser') && options.fhirUser !== undefined
+      refreshToken === undefined && scopes.includes('openid') && scopes.includes('fhirUser') && options.fhirUser !== undefined
         ? await new SignJWT({ fhirUser: options.fhirUser })
             .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
             .setIssuer(issuer)
             .setSubject(options.fhirUser)
             .setAudience(grant.clientId)
             .setIssuedAt()
-            .setExpirationTime(`${TOKEN_LIFETIME_S}s`)
+            .setExpirationTime(`${lifetimeS}s`)
             .sign(idTokenSecret)
         : undefined;
     return {
       access_token: accessToken,
       token_type: 'Bearer',
-      expires_in: TOKEN_LIFETIME_S,
+      expires_in: lifetimeS,
       scope: grant.scope,
+      ...(refresh === undefined ? {} : { refresh_token: refresh }),
       patient: context.patient,
       ...(context.encounter === undefined ? {} : { encounter: context.encounter }),
       need_patient_banner: context.needPatientBanner ?? true,
@@ -644,6 +680,40 @@ export async function startSmartLauncher(options: SmartLauncherOptions): Promise
       ...(context.intent === undefined ? {} : { intent: context.intent }),
       ...(idToken === undefined ? {} : { id_token: idToken }),
     };
+  };
+
+  /**
+   * RFC 6749 §6 for a public client: `refresh_token` once; `client_id`, when sent, must be the grant's;
+   * `scope`, when sent, must not exceed the grant's. Refused while `refuseRefresh(true)`.
+   */
+  const refreshGrant = async (
+    form: URLSearchParams,
+    refuse: (error: string, description: string) => void,
+    grant: (answer: Record<string, unknown>) => void,
+  ): Promise<void> => {
+    const token = form.get('refresh_token') ?? '';
+    if (form.getAll('refresh_token').length !== 1 || token === '' || form.getAll('client_id').length > 1 || form.getAll('scope').length > 1) {
+      refuse('invalid_request', 'The refresh_token grant needs one refresh_token (and at most one client_id and scope).');
+      return;
+    }
+    const known = refreshTokens.get(token);
+    const clientId = form.get('client_id');
+    if (known === undefined || known.expiresAt <= Date.now()) {
+      refuse('invalid_grant', 'The refresh token is unknown or expired.');
+    } else if (clientId !== null && clientId !== known.clientId) {
+      refuse('invalid_grant', 'The refresh token was issued to another client.');
+    } else if (refreshRefused) {
+      refuse('invalid_grant', 'The session has ended: refreshes are refused (refuseRefresh).');
+    } else {
+      const asked = form.get('scope');
+      const granted = new Set(known.scope.split(' '));
+      const scope = asked === null ? known.scope : understoodScopes(asked).join(' ');
+      if (asked !== null && (scope === '' || !scope.split(' ').every((s) => granted.has(s)))) {
+        refuse('invalid_scope', 'A refresh may ask only for scopes already granted.');
+        return;
+      }
+      grant(await tokenResponse({ clientId: known.clientId, scope, context: known.context }, token));
+    }
   };
 
   const tokenEndpoint = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -655,11 +725,15 @@ export async function startSmartLauncher(options: SmartLauncherOptions): Promise
       return;
     }
     const form = new URLSearchParams(body.toString('utf8'));
+    const grantType = form.get('grant_type');
+    if (grantType === 'refresh_token' && form.getAll('grant_type').length === 1) {
+      await refreshGrant(form, refuse, (answer) => sendJson(req, res, 200, answer, noStore));
+      return;
+    }
     const names = ['grant_type', 'code', 'redirect_uri', 'client_id', 'code_verifier'];
     const missing = names.filter((n) => form.getAll(n).length !== 1 || form.get(n) === '');
-    const grantType = form.get('grant_type');
     if (grantType !== null && form.getAll('grant_type').length === 1 && grantType !== 'authorization_code') {
-      refuse('unsupported_grant_type', 'Only grant_type=authorization_code is supported.');
+      refuse('unsupported_grant_type', 'Only grant_type=authorization_code and refresh_token are supported.');
       return;
     }
     if (missing.length > 0) {
@@ -828,10 +902,17 @@ export async function startSmartLauncher(options: SmartLauncherOptions): Promise
       if (status === undefined) readFailures.delete(resourceType);
       else readFailures.set(resourceType, status);
     },
+    expireAccessTokens() {
+      const now = Date.now();
+      for (const [token, access] of tokens) tokens.set(token, { ...access, expiresAt: Math.min(access.expiresAt, now) });
+    },
+    refuseRefresh(refuse) {
+      refreshRefused = refuse;
+    },
     async issueToken(grant) {
       if (!clients.has(grant.clientId)) throw new RangeError(`issueToken: client ${grant.clientId} is not registered`);
       const response = await tokenResponse({ clientId: grant.clientId, scope: grant.scope, context: { patient: grant.patient } });
-      return { access_token: String(response['access_token']), token_type: 'Bearer', expires_in: TOKEN_LIFETIME_S, scope: grant.scope, patient: grant.patient };
+      return { access_token: String(response['access_token']), token_type: 'Bearer', expires_in: lifetimeS, scope: grant.scope, patient: grant.patient };
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -5,7 +5,7 @@
  * are read. Every input carries its provenance; everything found but not used is reported with a reason.
  * Pure: `now` is an argument.
  */
-import type { CodeableConcept, Coding, Observation, Quantity, Reference } from 'fhir/r4';
+import type { CodeableConcept, Coding, Condition, Observation, Quantity, Reference } from 'fhir/r4';
 import {
   dayDoseReached,
   DEFAULT_THRESHOLDS,
@@ -94,6 +94,8 @@ export interface TreatmentTimeline {
   readonly postWindowStart?: string;
   /** The schedule day on which the 40 Gy dose is reached (25 by default). */
   readonly postWindowDay?: number;
+  /** When the Post-TBF window closes without an RT end (v2: RT start + 35 days by default). */
+  readonly postWindowEnd?: string;
   /** True when any RT or chemotherapy record counted (even one starting in the future). */
   readonly recorded: boolean;
   readonly started: boolean;
@@ -109,6 +111,12 @@ export interface Extraction {
   readonly npcCondition?: { readonly reference: string; readonly code: string; readonly system: string };
   /** AJCC edition read from the staging method, and where from. */
   readonly edition?: { readonly value: 7 | 8; readonly reference: string };
+  /** v2: whether the NPC is recurrent, and the Condition that says so. */
+  readonly disease: { readonly recurrent: boolean; readonly reference?: string; readonly why?: 'clinical-status' | 'earlier-episode' };
+  /** v2: the age on the day of the request, from Patient.birthDate. */
+  readonly age?: { readonly years: number; readonly birthDate: string };
+  /** v2: systemic therapy started before radiotherapy (induction chemotherapy): the TBF rules do not apply. */
+  readonly systemicTherapyBeforeRt: boolean;
 }
 
 export interface ExtractOptions {
@@ -116,6 +124,18 @@ export interface ExtractOptions {
   readonly thresholds?: ThresholdSets;
   /** Finds a Medication a MedicationAdministration references (contained ones are always read). */
   readonly medications?: MedicationResolver;
+  /** Days after RT end at which the residual-tumor MRI is due and the residual predictions expire (60). */
+  readonly residualDueDays?: number;
+}
+
+/** Liu 2022 assessed residual tumor by MRI one month after CRT; by 60 days after RT end it is due (clinical-spec.md section 5, v2). */
+export const RESIDUAL_DUE_DAYS = 60;
+
+/** The residual outcome is due: an RT end is recorded and `days` have passed since it. */
+function residualDue(t: TreatmentTimeline, nowMs: number, days: number): boolean {
+  if (t.rtEnd === undefined) return false;
+  const end = Date.parse(t.rtEnd);
+  return Number.isFinite(end) && nowMs >= end + days * DAY_MS;
 }
 
 const FINAL_STATUSES = new Set(['final', 'amended', 'corrected']);
@@ -296,27 +316,81 @@ class Extractor {
     return extracted;
   }
 
-  npcCondition(): Extraction['npcCondition'] {
+  /** The NPC coding of a Condition (ICD-10 C11.x or SNOMED 187692001), if it has one. */
+  private npcCoding(c: Condition): { code: string; system: string } | undefined {
     const { icd10Systems, icd10Prefixes, snomed } = this.codes.npcCondition;
-    for (const c of this.record.conditions) {
-      if (!this.mine(c.subject)) continue;
-      const clinical = codingsOf(c.clinicalStatus).map((x) => x.code);
-      const verification = codingsOf(c.verificationStatus).map((x) => x.code);
-      const active = clinical.some((s) => s === 'active' || s === 'recurrence' || s === 'relapse');
-      const refuted = verification.some((s) => s === 'refuted' || s === 'entered-in-error');
-      if (!active || refuted) continue;
-      for (const coding of codingsOf(c.code)) {
-        const isIcd =
-          coding.system !== undefined &&
-          icd10Systems.includes(coding.system) &&
-          icd10Prefixes.some((p) => coding.code === p || coding.code?.startsWith(`${p}.`) === true);
-        const isSnomed = matchesAny([coding], snomed);
-        if ((isIcd || isSnomed) && coding.code !== undefined && coding.system !== undefined) {
-          return { reference: ref(c), code: coding.code, system: coding.system };
-        }
-      }
+    for (const coding of codingsOf(c.code)) {
+      const isIcd =
+        coding.system !== undefined &&
+        icd10Systems.includes(coding.system) &&
+        icd10Prefixes.some((p) => coding.code === p || coding.code?.startsWith(`${p}.`) === true);
+      const isSnomed = matchesAny([coding], snomed);
+      if ((isIcd || isSnomed) && coding.code !== undefined && coding.system !== undefined) return { code: coding.code, system: coding.system };
     }
     return undefined;
+  }
+
+  /** The patient's NPC Conditions that are not refuted or entered in error, with their clinical status. */
+  private npcConditions(): { c: Condition; coding: { code: string; system: string }; clinical: (string | undefined)[] }[] {
+    return this.record.conditions.flatMap((c) => {
+      if (!this.mine(c.subject)) return [];
+      const verification = codingsOf(c.verificationStatus).map((x) => x.code);
+      if (verification.some((s) => s === 'refuted' || s === 'entered-in-error')) return [];
+      const coding = this.npcCoding(c);
+      return coding === undefined ? [] : [{ c, coding, clinical: codingsOf(c.clinicalStatus).map((x) => x.code) }];
+    });
+  }
+
+  npcCondition(): Extraction['npcCondition'] {
+    for (const { c, coding, clinical } of this.npcConditions()) {
+      const active = clinical.some((s) => s === 'active' || s === 'recurrence' || s === 'relapse');
+      if (active) return { reference: ref(c), code: coding.code, system: coding.system };
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether the NPC is recurrent (clinical-spec.md section 2, v2): an NPC Condition with clinicalStatus
+   * recurrence or relapse, or, beside an active one, an earlier episode (an NPC Condition that is resolved,
+   * in remission or inactive, or that has an abatement).
+   */
+  disease(): Extraction['disease'] {
+    const npc = this.npcConditions();
+    const relapse = npc.find((x) => x.clinical.some((s) => s === 'recurrence' || s === 'relapse'));
+    if (relapse !== undefined) return { recurrent: true, reference: ref(relapse.c), why: 'clinical-status' };
+    const active = npc.filter((x) => x.clinical.includes('active'));
+    const earlier = npc.find(
+      (x) =>
+        x.clinical.some((s) => s === 'resolved' || s === 'remission' || s === 'inactive') ||
+        x.c.abatementDateTime !== undefined ||
+        x.c.abatementPeriod !== undefined ||
+        x.c.abatementAge !== undefined ||
+        x.c.abatementString !== undefined,
+    );
+    if (active.length > 0 && earlier !== undefined) return { recurrent: true, reference: ref(earlier.c), why: 'earlier-episode' };
+    return { recurrent: false };
+  }
+
+  /**
+   * The age in whole years on the day of `now`, from Patient.birthDate. A birth date given only as a year
+   * or a year and month is read as its last day (the youngest the patient can be), so that the under-18
+   * gate never admits a child; an invalid or future date is not an age.
+   */
+  age(): Extraction['age'] {
+    const birthDate = this.record.patient?.birthDate;
+    if (birthDate === undefined) return undefined;
+    const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(birthDate);
+    if (m === null) return undefined;
+    const year = Number(m[1]);
+    const month = m[2] !== undefined ? Number(m[2]) : 12;
+    const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    const day = m[3] !== undefined ? Number(m[3]) : lastDay;
+    if (month < 1 || month > 12 || day < 1 || day > lastDay) return undefined;
+    const now = new Date(this.nowMs);
+    if (!Number.isFinite(this.nowMs)) return undefined;
+    let years = now.getUTCFullYear() - year;
+    if (now.getUTCMonth() + 1 < month || (now.getUTCMonth() + 1 === month && now.getUTCDate() < day)) years -= 1;
+    return years < 0 ? undefined : { years, birthDate };
   }
 
   treatment(): TreatmentTimeline {
@@ -439,7 +513,12 @@ export function extractInputs(record: PatientRecord, now: string, options: Extra
   const { codes } = x;
   const project = (code: string): CodeRef[] => [{ system: codes.projectSystem, code }];
   const npcCondition = x.npcCondition();
+  const disease = x.disease();
+  const age = x.age();
   const treatment = x.treatment();
+  // One definition (the timeline's): systemic therapy on an earlier UTC day than RT, or with no RT recorded.
+  const systemicTherapyBeforeRt = treatment.systemicBeforeRt;
+  const residualOutcomeDue = residualDue(treatment, Date.parse(now), options.residualDueDays ?? RESIDUAL_DUE_DAYS);
 
   const startMs = treatment.start !== undefined ? Date.parse(treatment.start.date) : undefined;
   const preTreatment = (c: Candidate) => startMs === undefined || c.effective.ms < startMs;
@@ -535,6 +614,8 @@ export function extractInputs(record: PatientRecord, now: string, options: Extra
       stageGroup: stage.value,
       edition: edition?.value,
       conflicting,
+      recurrent: disease.recurrent,
+      ageYears: age?.years,
     },
     preTbf: preTbf?.value,
     postTbf: postTbf?.value,
@@ -546,6 +627,8 @@ export function extractInputs(record: PatientRecord, now: string, options: Extra
     tumorVolumeMl: bounded(volume),
     ebvDnaCopiesPerMl: bounded(ebv),
     treatmentStarted: treatment.started,
+    systemicTherapyBeforeRt,
+    residualOutcomeDue,
   };
   return {
     now,
@@ -553,6 +636,9 @@ export function extractInputs(record: PatientRecord, now: string, options: Extra
     found: x.found,
     unusable: x.unusable,
     treatment,
+    disease,
+    ...(age !== undefined ? { age } : {}),
+    systemicTherapyBeforeRt,
     ...(npcCondition !== undefined ? { npcCondition } : {}),
     ...(edition !== undefined ? { edition } : {}),
   };

@@ -3,7 +3,18 @@
  * record: one vocabulary for the cards (which escape it into Markdown) and the SMART app (which escapes
  * it into HTML).
  */
-import type { Problem } from '../core';
+import {
+  AMBIGUOUS_EDITION_TEXT,
+  DONG_COHORTS,
+  LIU_AGE_RANGE,
+  LIU_COHORT,
+  OUT_OF_SCOPE_TEXT,
+  POPULATION_DOUBT_TEXT,
+  ageText,
+  populationDoubts,
+  type Assessment,
+  type Problem,
+} from '../core';
 import type { ExtractKey, Extracted, Extraction, ExtractionNote, Unusable } from './extract';
 
 /** What each extracted input is called on a card or in the app. */
@@ -76,6 +87,7 @@ export const PROBLEM_TEXT: Readonly<Record<Problem['reason'], string>> = {
   'indeterminate-bound': 'reported only as a bound that does not decide the comparison',
   unrecognised: 'not a recognised value',
   'not-configured': 'needs site configuration that is not set (normalization of the raw features)',
+  ambiguous: 'ambiguous without the AJCC edition or the M category',
 };
 
 /** "Pre-TBF (…): Observation/x not used, unit cannot be converted (mmHg)". */
@@ -86,4 +98,71 @@ export function describeUnusable(u: Unusable): string {
 /** "T category: recorded with conflicting values". */
 export function describeProblem(p: Problem): string {
   return `${INPUT_LABELS[p.input as ExtractKey] ?? p.input}: ${PROBLEM_TEXT[p.reason]}`;
+}
+
+/** The studied populations, one sentence for cards and app. */
+export const STUDIED_POPULATIONS =
+  `Studied populations: adults with newly diagnosed, untreated, locoregionally advanced NPC with nodal disease (N1\u2013N3). ` +
+  `Liu 2022: stage III\u2013IVA (AJCC 8th), ${LIU_COHORT.n} patients aged ${LIU_AGE_RANGE.min}\u2013${LIU_AGE_RANGE.max}, one centre. ` +
+  `Dong 2019: stage III\u2013IVB (AJCC 7th), training ${DONG_COHORTS.training.n}, validation ${DONG_COHORTS.validation.n} (trial NCT01245959).`;
+
+/**
+ * Whether the patient matches the studied population, as plain-text lines for the card and the app:
+ * the NPC diagnosis, the stage and how it was established, the edition (recorded, assumed or inferred),
+ * every doubt, the age, and why the rules do not apply when they do not (clinical-spec.md section 2, v2).
+ */
+export function populationLines(assessment: Assessment, extraction: Extraction): string[] {
+  const pop = assessment.population;
+  const out: string[] = [];
+  if (extraction.npcCondition !== undefined) out.push(`NPC diagnosis: ${extraction.npcCondition.reference} (${extraction.npcCondition.code}).`);
+  const edition =
+    `AJCC ${pop.edition}th edition` +
+    (pop.editionAssumed ? ' (assumed: the staging does not name its edition)' : '') +
+    (pop.editionInferred ? ' (inferred: a stage group IVB with M0 exists only in the 7th edition, where it means N3 M0)' : '');
+  const rec = assessment.recommendation;
+  if (pop.kind === 'in-scope') {
+    const t = extraction.inputs.population.tCategory ?? '?';
+    const n = extraction.inputs.population.nCategory ?? '?';
+    const how = pop.stageSource === 'recorded' ? 'recorded' : `derived from ${t} ${n}`;
+    out.push(`Stage ${pop.stageGroup} (${how}), ${edition}.`);
+  } else if (pop.kind === 'out-of-scope') {
+    out.push(OUT_OF_SCOPE_TEXT[pop.reason]);
+    if (pop.stageGroup !== undefined) out.push(`Stage ${pop.stageGroup}, ${edition}.`);
+    out.push('The rules are not applied outside the studied population.');
+  } else if (rec.kind === 'not-applicable' && rec.reason === 'ambiguous-edition') {
+    out.push(AMBIGUOUS_EDITION_TEXT);
+  } else if (rec.kind === 'not-applicable' && rec.reason === 'staging-conflict') {
+    out.push('The recorded M category or stage group is contradictory, so whether the patient is in the studied population cannot be decided. No rule is applied until the staging is consistent.');
+    out.push(...pop.problems.map((p) => `${describeProblem(p)}.`));
+  } else {
+    out.push(`${POPULATION_DOUBT_TEXT['stage-not-recorded'].long} Results are shown with this caveat.`);
+    out.push(...pop.problems.map((p) => `${describeProblem(p)}.`));
+  }
+  for (const doubt of populationDoubts(pop)) {
+    if (doubt !== 'stage-not-recorded' && doubt !== 'age-not-recorded') out.push(POPULATION_DOUBT_TEXT[doubt].long);
+  }
+  if (pop.kind !== 'out-of-scope' || pop.reason !== 'under-18') out.push(ageText(pop.age));
+  out.push(STUDIED_POPULATIONS);
+  return out;
+}
+
+/** UCUM codes as people write them; the findings keep the UCUM code. */
+const UNIT_LABELS: Readonly<Record<string, string>> = {
+  'mL/(100.g)/min': 'mL/100 g/min',
+  '{copies}/mL': 'copies/mL',
+  '1': '',
+  cm3: 'cm\u00b3',
+  'mm3': 'mm\u00b3',
+  '[IU]/mL': 'IU/mL',
+  'mL/g/s': 'mL/g/s',
+  '%': '%',
+};
+
+/**
+ * A unit as a clinician writes it: "mL/100 g/min" for `mL/(100.g)/min`, "copies/mL" for `{copies}/mL`,
+ * nothing for the dimensionless `1` (a score or z-score); other codes as recorded.
+ */
+export function unitLabel(ucum: string | undefined): string {
+  if (ucum === undefined) return '';
+  return UNIT_LABELS[ucum] ?? ucum;
 }

@@ -28,6 +28,20 @@ describe('the SMART app under /app/', () => {
     await close();
   });
 
+  test('/favicon.ico is a 16 × 16 icon, for the app and the demo page alike', async () => {
+    const { app, close } = await testApp({ config: { smartApp } });
+    const res = await request(app).get('/favicon.ico').buffer(true).parse((r, done) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => done(null, Buffer.concat(chunks)));
+    }).expect(200);
+    expect(res.headers['content-type']).toBe('image/x-icon');
+    const ico = res.body as Buffer;
+    expect([ico.readUInt16LE(0), ico.readUInt16LE(2), ico.readUInt16LE(4), ico.readUInt8(6), ico.readUInt8(7)]).toEqual([0, 1, 1, 16, 16]);
+    expect(ico.length).toBe(22 + ico.readUInt32LE(14));
+    await close();
+  });
+
   test('the app refuses a configuration without its client id', () => {
     const parsed = parseSmartAppConfig({ scope: 'x', redirectUri: 'https://a.example/', fhirDeadlineMs: 1, thresholds: {}, codes: {} });
     expect(parsed).toMatchObject({ ok: false, message: expect.stringContaining('clientId') });

@@ -37,3 +37,31 @@ describe.each(scenarios.map((s) => ({ s, name: s.file.replace('.bundle.json', ''
     });
   }
 });
+
+/** Every summary the fixtures produce, patient-view and order check, with the card it belongs to. */
+function allSummaries(): { file: string; topic: string; summary: string }[] {
+  return scenarios.flatMap((s) => {
+    const cards = [...patientViewCards(context(s)), ...(s.expected.orderCheck !== undefined ? orderCheckCards(context(s), reviewDraftOrders(draftOrdersFor(s.file))) : [])];
+    return cards.map((b) => ({ file: s.file, topic: b.card.source.topic?.code ?? '', summary: b.card.summary }));
+  });
+}
+
+// clinical-spec.md section 8 (v2): the wording rules that can be checked mechanically, on every summary the
+// fixtures produce. Dong 2019's endpoint is failure-free survival; p = 0.31 is "not associated with a
+// significant benefit"; the low-ICTOS tiers are "not yet validated in larger populations" (Discussion).
+describe('card summaries follow the wording rules (clinical-spec.md section 8, v2)', () => {
+  const summaries = allSummaries();
+
+  test('the fixtures produce summaries of every card kind that has one', () => {
+    expect(new Set(summaries.map((x) => x.topic))).toEqual(new Set(['treatment-selection', 'response-prediction', 'missing-data', 'order-check', 'outside-studied-population']));
+  });
+
+  test.each(summaries)('$file $topic: "$summary"', ({ summary }) => {
+    expect(summary.length).toBeLessThan(140);
+    expect(summary).not.toMatch(/survival benefit/i);
+    expect(summary).not.toMatch(/\bno (significant )?benefit\b|showed no\b/i);
+    for (const m of summary.matchAll(/\bHR \d/g)) expect(summary.slice(m.index)).toMatch(/^HR [\d.]+,? (95% CI )?[\d.]+\u2013[\d.]+/);
+    expect(summary).not.toMatch(/High ICTOS \(-?0\)/);
+    if (/^Low ICTOS \([^)]*\), (low|high) risk: (CCRT alone|consider a trial)/.test(summary)) expect(summary).toContain('not yet validated in larger populations');
+  });
+});

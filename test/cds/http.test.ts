@@ -10,6 +10,7 @@ import nock from 'nock';
 import request, { type Response } from 'supertest';
 import { cardSchema, responseSchema, type Card } from '../../src/cds/card-schema';
 import { CardTemplates } from '../../src/cds/templates';
+import { prefetchTemplates } from '../../src/fhir/prefetch';
 import { expectOrderCheckCards, expectPatientViewCards, findingsOf } from '../support/card-expectations';
 import {
   orderRequest,
@@ -19,9 +20,11 @@ import {
   scenarioClock,
   SERVICE_IDS,
   testApp,
+  testConfig,
   type TestApp,
   type TestHookRequest,
 } from '../support/app';
+import { configurationWarnings } from '../../src/app';
 
 const COMPLETE = 'complete-pre-treatment-high-ictos';
 const ORDERS = 'order-induction-low-ictos';
@@ -95,12 +98,13 @@ describe('discovery', () => {
   });
   afterAll(() => t.close());
 
-  test('GET /cds-services lists exactly the services of cds-hooks/*.json', async () => {
+  test('GET /cds-services lists exactly the services of cds-hooks/*.json, each with the prefetch templates of the configured code lists', async () => {
     const res = await request(t.app).get('/cds-services');
     expect(res.status).toBe(200);
     expect(res.type).toBe('application/json');
     expect(Object.keys(res.body)).toEqual(['services']);
-    expect([...(res.body.services as ServiceJson[])].sort(byId)).toEqual(serviceFiles().sort(byId));
+    const expected = serviceFiles().map((s) => ({ ...s, prefetch: prefetchTemplates(t.config.codes) }));
+    expect([...(res.body.services as ServiceJson[])].sort(byId)).toEqual(expected.sort(byId));
     expect(res.body.services).toHaveLength(3);
   });
 
@@ -157,19 +161,22 @@ describe('patient-view', () => {
     const cards = res.body.cards as Card[];
     expect(cards.length).toBeGreaterThan(0);
     for (const card of cards) {
-      expect(card.links).toHaveLength(1);
-      const link = card.links?.[0];
+      const smart = (card.links ?? []).filter((l) => l.type === 'smart');
+      expect(smart).toHaveLength(1);
+      const link = smart[0];
       expect(link).toMatchObject({ type: 'smart', url: smartAppUrl, appContext: expect.any(String) });
       expect(JSON.parse(link?.appContext ?? '')).toMatchObject({ card: card.source.topic?.code, service: SERVICE_IDS['patient-view'] });
     }
     await t.close();
   });
 
-  test('without a SMART app URL, no card has links', async () => {
+  test('without a SMART app URL, no card has a smart link; the treatment-selection card links to trial NCT01245959', async () => {
     const t = await testApp({ now: scenarioClock(COMPLETE) });
     const res = await request(t.app).post(PATIENT_VIEW).send(patientViewRequest(COMPLETE));
     expect(res.body.cards.length).toBeGreaterThan(0);
-    for (const card of res.body.cards as Card[]) expect(card).not.toHaveProperty('links');
+    for (const card of res.body.cards as Card[]) expect((card.links ?? []).filter((l) => l.type === 'smart')).toEqual([]);
+    const selection = (res.body.cards as Card[]).find((c) => c.source.topic?.code === 'treatment-selection');
+    expect(selection?.links).toEqual([{ label: expect.any(String), url: 'https://clinicaltrials.gov/study/NCT01245959', type: 'absolute' }]);
     await t.close();
   });
 });
@@ -446,8 +453,10 @@ describe('CORS', () => {
     expect(headers).toEqual(expect.arrayContaining(['authorization', 'content-type']));
   });
 
-  test.each(['/cds-services', PATIENT_VIEW, `${PATIENT_VIEW}/feedback`])('a preflight from another origin on %s gets no Access-Control-Allow-Origin', async (url) => {
+  test.each(['/cds-services', PATIENT_VIEW, `${PATIENT_VIEW}/feedback`])('a preflight from another origin on %s is a 403 with no Access-Control-Allow-Origin', async (url) => {
     const res = await preflight(url, 'https://evil.example');
+    expect(res.status).toBe(403);
+    expect(res.body.error).toMatchObject({ status: 403, code: 'cors-origin-not-allowed' });
     expect(res.headers).not.toHaveProperty('access-control-allow-origin');
   });
 
@@ -470,7 +479,20 @@ describe('health', () => {
     const res = await request(t.app).get('/health');
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'ok', security: { mode: 'open', issuers: 0 }, store: { kind: 'sqlite', ok: true } });
-    expect(res.body.warnings).toEqual([expect.stringMatching(/No trusted issuers/)]);
+    expect(res.body.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/No trusted issuers/)]));
+    await t.close();
+  });
+
+  const SMART_WARNING = /^No FHIR server is allowed for the SMART app .*every launch .* is refused\. Set SMART_ALLOWED_ISS/;
+  test.each([
+    { name: 'with no SMART_* setting and no ALLOWED_FHIR_SERVERS', config: {}, warned: true },
+    { name: 'with a FHIR server the app may be launched against', config: { smartApp: { ...testConfig().smartApp, allowedIss: ['https://fhir.example/r4'] } }, warned: false },
+    { name: 'in demo mode, whose configuration is its own', config: { demo: true }, warned: false },
+  ])('/health $name warns about the SMART app: $warned', async ({ config, warned }) => {
+    const t = await testApp({ config });
+    const res = await request(t.app).get('/health');
+    expect((res.body.warnings as string[]).some((w) => SMART_WARNING.test(w))).toBe(warned);
+    expect(configurationWarnings(t.config).some((w) => SMART_WARNING.test(w))).toBe(warned);
     await t.close();
   });
 });
@@ -543,16 +565,20 @@ describe('admin report', () => {
   });
 
   test.each([
-    ['no token', undefined],
-    ['a wrong token', 'Bearer admin-token-for-tests-0123456788'],
-    ['a shorter token', 'Bearer admin'],
-    ['the token with the wrong scheme', `Basic ${ADMIN}`],
-  ])('with %s, GET /admin/report is a 401', async (_name, authorization) => {
-    const t = await testApp({ config: { adminToken: ADMIN } });
+    ['no token', undefined, 'missing-token'],
+    ['a wrong token', 'Bearer admin-token-for-tests-0123456788', 'wrong-admin-token'],
+    ['a shorter token', 'Bearer admin', 'wrong-admin-token'],
+    ['the token with the wrong scheme', `Basic ${ADMIN}`, 'wrong-admin-token'],
+  ])('with %s, GET /admin/report is a 401 logged at warn with its reason and without the token', async (_name, authorization, reason) => {
+    const t = await testApp({ config: { adminToken: ADMIN }, logs: true });
     const req = request(t.app).get('/admin/report');
     const res = await (authorization === undefined ? req : req.set('Authorization', authorization));
     expectError(res, 401, 'unauthorized', 'Authorization');
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    // The request line is written on the response's `finish` event, which may follow the client's read.
+    for (let waited = 0; t.logs().length === 0 && waited < 1000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(t.logs().map((l) => JSON.parse(l) as unknown)).toEqual([expect.objectContaining({ level: 40, status: 401, route: '/admin/report', refused: { reason } })]);
+    expect(t.logs().join('')).not.toContain('admin-token-for-tests');
     await t.close();
   });
 

@@ -16,7 +16,7 @@ import type { Store } from '../../src/store/store';
 import { draftOrdersFor, prefetchFor } from '../support/app';
 import { expectOrderCheckCards, expectPatientViewCards, findingsOf } from '../support/card-expectations';
 import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
-import { fhirServerPathAvailable, loadBundle, resourcesOf, scenarios, type Scenario } from '../support/scenarios';
+import { loadBundle, resourcesOf, scenarios, type Scenario } from '../support/scenarios';
 
 const TOKEN = 'ehr-access-token-for-scenarios';
 const templates = CardTemplates.load();
@@ -56,32 +56,26 @@ const conclusions = (cards: Card[]) => cards.map((c) => ({ topic: c.source.topic
 
 describe.each(scenarios.map((s) => ({ s, name: s.file.replace('.bundle.json', '') })))('scenario $name over HTTP', ({ s }) => {
   const results: Partial<Record<DataPath, Card[]>> = {};
-  const onPath = (via: DataPath) => (via === 'fhir-server' && !fhirServerPathAvailable(s) ? test.skip : test);
 
-  const patientView = async (via: DataPath) => {
+  test.each(['prefetch', 'fhir-server'] as const)('patient-view with the data from %s gives the manifest\u2019s cards', async (via) => {
     const app = await appFor(s);
     const res = await request(app).post('/cds-services/npc-treatment-guidance').send(body(s, 'patient-view', via));
     expect(res.status).toBe(200);
     expectPatientViewCards(res.body.cards, s);
     results[via] = res.body.cards;
-  };
-  for (const via of ['prefetch', 'fhir-server'] as const) {
-    onPath(via)(`patient-view with the data from ${via} gives the manifest\u2019s cards`, () => patientView(via));
-  }
+  });
 
-  onPath('fhir-server')('both data paths reach the same conclusions', () => {
+  test('both data paths reach the same conclusions', () => {
     expect(conclusions(results['fhir-server'] ?? [])).toEqual(conclusions(results.prefetch ?? []));
   });
 
   if (s.expected.orderCheck !== undefined) {
-    for (const via of ['prefetch', 'fhir-server'] as const) {
-      onPath(via)(`order-sign with the data from ${via} gives the manifest\u2019s order check`, async () => {
-        const app = await appFor(s);
-        const res = await request(app).post('/cds-services/npc-induction-order-check-sign').send(body(s, 'order-sign', via, { draftOrders: draftOrdersFor(s.file) }));
-        expect(res.status).toBe(200);
-        expectOrderCheckCards(res.body.cards, s);
-      });
-    }
+    test.each(['prefetch', 'fhir-server'] as const)('order-sign with the data from %s gives the manifest\u2019s order check', async (via) => {
+      const app = await appFor(s);
+      const res = await request(app).post('/cds-services/npc-induction-order-check-sign').send(body(s, 'order-sign', via, { draftOrders: draftOrdersFor(s.file) }));
+      expect(res.status).toBe(200);
+      expectOrderCheckCards(res.body.cards, s);
+    });
 
     test('order-select with every draft order selected gives the manifest\u2019s order check', async () => {
       const app = await appFor(s);

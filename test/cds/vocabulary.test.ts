@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CodeSystem } from 'fhir/r4';
-import { CARD_TOPIC_SYSTEM, CARD_TOPICS, ORDERABLE_SYSTEM, ORDERABLES, OVERRIDE_REASON_SYSTEM, OVERRIDE_REASONS } from '../../src/cds/vocabulary';
+import { CARD_TOPIC_SYSTEM, CARD_TOPICS, ORDERABLE_SYSTEM, ORDERABLES, OVERRIDE_REASON_SYSTEM, OVERRIDE_REASONS, PATIENT_VIEW_OVERRIDE_REASONS } from '../../src/cds/vocabulary';
 
 const read = (file: string) => JSON.parse(readFileSync(path.resolve(__dirname, '../../fhir', file), 'utf8')) as CodeSystem;
 const concepts = (cs: CodeSystem) => (cs.concept ?? []).map((c) => ({ code: c.code, display: c.display }));
@@ -9,7 +9,7 @@ const concepts = (cs: CodeSystem) => (cs.concept ?? []).map((c) => ({ code: c.co
 describe('the published CodeSystems of the card vocabulary', () => {
   test.each([
     ['CodeSystem-card-topic.json', CARD_TOPIC_SYSTEM, Object.values(CARD_TOPICS)],
-    ['CodeSystem-override-reason.json', OVERRIDE_REASON_SYSTEM, OVERRIDE_REASONS],
+    ['CodeSystem-override-reason.json', OVERRIDE_REASON_SYSTEM, [...OVERRIDE_REASONS, ...PATIENT_VIEW_OVERRIDE_REASONS.filter((r) => !OVERRIDE_REASONS.some((o) => o.code === r.code))]],
     ['CodeSystem-npc-orderables.json', ORDERABLE_SYSTEM, Object.values(ORDERABLES).map((o) => o.code).filter((c) => c.system === ORDERABLE_SYSTEM)],
   ])('%s defines exactly the codes and displays the cards use', (file, url, codings) => {
     const cs = read(file);

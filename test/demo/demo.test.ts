@@ -71,6 +71,17 @@ describe('the embedded demo', () => {
     expect([...(outcomes.get('recommendation') ?? [])].sort()).toEqual(['ccrt-alone', 'clinical-trial', 'ict-ccrt', 'insufficient-data', 'undetermined']);
   });
 
+  test('the demo’s FHIR server answers browser clients as the standalone one does: CORS, a CapabilityStatement, form _search', async () => {
+    const base = demo.fhir.baseUrl;
+    const preflight = await fetch(`${base}/Observation/_search`, { method: 'OPTIONS', headers: { origin: baseUrl, 'access-control-request-method': 'POST' } });
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(baseUrl);
+    const metadata = (await (await fetch(`${base}/metadata`)).json()) as { resourceType: string; rest?: { resource?: { type: string }[] }[] };
+    expect(metadata.resourceType).toBe('CapabilityStatement');
+    expect(metadata.rest?.[0]?.resource?.map((r) => r.type)).toEqual(expect.arrayContaining(['Patient', 'Observation', 'Condition', 'Practitioner']));
+    const form = await fetch(`${base}/Patient/_search`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '_id=hi-patient' });
+    expect(((await form.json()) as { entry?: unknown[] }).entry).toHaveLength(1);
+  });
+
   test('the patient outside the studied population gets no card', async () => {
     expect(await findingsOf('m1-patient')).toEqual([]);
   });

@@ -26,6 +26,7 @@ interface TokenResponse {
   need_patient_banner: boolean;
   appContext?: string;
   id_token?: string;
+  refresh_token?: string;
   error?: string;
 }
 
@@ -175,7 +176,7 @@ describe('the SMART launcher', () => {
         issuer: launcher.issuer,
         authorization_endpoint: `${launcher.origin}/authorize`,
         token_endpoint: `${launcher.origin}/token`,
-        grant_types_supported: ['authorization_code'],
+        grant_types_supported: ['authorization_code', 'refresh_token'],
         response_types_supported: ['code'],
         code_challenge_methods_supported: ['S256'],
         token_endpoint_auth_methods_supported: ['none'],
@@ -273,7 +274,7 @@ describe('the SMART launcher', () => {
 
     test('only the scopes the server understands are granted', async () => {
       const token = await launch({ scope: 'launch openid fhirUser offline_access profile patient/Observation.rs patient/Observation.read system/*.read user/Observation?x patient/Observation.srx' });
-      expect(token.scope).toBe('launch openid fhirUser patient/Observation.rs patient/Observation.read');
+      expect(token.scope).toBe('launch openid fhirUser offline_access patient/Observation.rs patient/Observation.read');
     });
 
     test('a wrong code_verifier is refused with invalid_grant', async () => {
@@ -359,6 +360,110 @@ describe('the SMART launcher', () => {
       expect(status).toBe(302);
       expect(location?.searchParams.get('error')).toBe(error);
       expect(location?.searchParams.get('state')).toBe('state' in change ? null : 'state-1');
+    });
+  });
+
+  describe('token lifetime and refresh', () => {
+    const refreshForm = (refreshToken: string, extra: Record<string, string> = {}): Record<string, string> => ({ grant_type: 'refresh_token', refresh_token: refreshToken, ...extra });
+
+    test.each([
+      ['with online_access gets a', ' online_access', true],
+      ['with offline_access gets a', ' offline_access', true],
+      ['with neither online_access nor offline_access gets no', '', false],
+    ])('a launch %s refresh token', async (_name, extra, expected) => {
+      const token = await launch({ scope: `${READ_SCOPE}${extra}` });
+      expect(typeof token.refresh_token === 'string' && token.refresh_token.length >= 43).toBe(expected);
+    });
+
+    test('the access-token lifetime is configurable: expires_in says it and the proxy refuses the token after it', async () => {
+      const short = await start({ accessTokenLifetimeS: 5 });
+      try {
+        const token = await launch({ launch: short.registerLaunch({ patient: PATIENT }) }, short);
+        expect(token.expires_in).toBe(5);
+        expect((await fhir('GET', `/Patient/${PATIENT}`, token.access_token, undefined, short)).status).toBe(200);
+        const now = Date.now();
+        const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 5_001);
+        try {
+          expect((await fhir('GET', `/Patient/${PATIENT}`, token.access_token, undefined, short)).status).toBe(401);
+        } finally {
+          clock.mockRestore();
+        }
+      } finally {
+        await short.close();
+      }
+    });
+
+    test.each([0, -1, 1.5])('an access-token lifetime of %s seconds is refused at start', async (seconds) => {
+      await expect(start({ accessTokenLifetimeS: seconds })).rejects.toThrow(RangeError);
+    });
+
+    test('the refresh_token grant gives a new access token with the same scope and context, and the refresh token again', async () => {
+      const first = await launch({ scope: `${READ_SCOPE} online_access` });
+      launcher.expireAccessTokens();
+      expect((await fhir('GET', `/Patient/${PATIENT}`, first.access_token)).status).toBe(401);
+      const { status, headers, body } = await exchange(refreshForm(first.refresh_token ?? ''));
+      expect(status).toBe(200);
+      expect(headers.get('cache-control')).toBe('no-store');
+      expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: `${READ_SCOPE} online_access`, refresh_token: first.refresh_token, patient: PATIENT, encounter: 'enc-1' });
+      expect(body.access_token).not.toBe(first.access_token);
+      expect(body).not.toHaveProperty('id_token');
+      expect((await fhir('GET', `/Patient/${PATIENT}`, body.access_token)).status).toBe(200);
+      expect(launcher.grants.at(-1)).toEqual({ clientId: CLIENT_ID, scope: `${READ_SCOPE} online_access`, patient: PATIENT, encounter: 'enc-1', refreshed: true });
+    });
+
+    test('expireAccessTokens ends every access token issued so far but not the ones issued after', async () => {
+      const before = await tokenWith(READ_SCOPE);
+      launcher.expireAccessTokens();
+      const after = await tokenWith(READ_SCOPE);
+      expect((await fhir('GET', `/Patient/${PATIENT}`, before)).status).toBe(401);
+      expect((await fhir('GET', `/Patient/${PATIENT}`, after)).status).toBe(200);
+    });
+
+    test('a refresh may narrow the scope but not widen it', async () => {
+      const first = await launch({ scope: `${READ_SCOPE} offline_access` });
+      const narrower = await exchange(refreshForm(first.refresh_token ?? '', { scope: 'patient/*.read offline_access' }));
+      expect(narrower.status).toBe(200);
+      expect(narrower.body.scope).toBe('patient/*.read offline_access');
+      const wider = await exchange(refreshForm(first.refresh_token ?? '', { scope: `${READ_SCOPE} patient/Observation.write` }));
+      expect(wider.status).toBe(400);
+      expect(wider.body.error).toBe('invalid_scope');
+    });
+
+    test.each<[string, (refreshToken: string) => Record<string, string>, string]>([
+      ['an unknown refresh token', () => ({ grant_type: 'refresh_token', refresh_token: 'not-issued-here' }), 'invalid_grant'],
+      ['a refresh token of another client', (t) => ({ grant_type: 'refresh_token', refresh_token: t, client_id: 'another-app' }), 'invalid_grant'],
+      ['no refresh token', () => ({ grant_type: 'refresh_token' }), 'invalid_request'],
+      ['an empty refresh token', () => ({ grant_type: 'refresh_token', refresh_token: '' }), 'invalid_request'],
+    ])('a refresh with %s is refused', async (_name, form, error) => {
+      const first = await launch({ scope: `${READ_SCOPE} online_access` });
+      const grants = launcher.grants.length;
+      const { status, body } = await exchange(form(first.refresh_token ?? ''));
+      expect(status).toBe(400);
+      expect(body.error).toBe(error);
+      expect(launcher.grants.length).toBe(grants);
+    });
+
+    test('a refresh token older than 12 hours is refused with invalid_grant', async () => {
+      const first = await launch({ scope: `${READ_SCOPE} online_access` });
+      const now = Date.now();
+      const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 12 * 3600_000 + 1);
+      try {
+        const { status, body } = await exchange(refreshForm(first.refresh_token ?? ''));
+        expect(status).toBe(400);
+        expect(body.error).toBe('invalid_grant');
+      } finally {
+        clock.mockRestore();
+      }
+    });
+
+    test('refuseRefresh(true) refuses every refresh with invalid_grant, and refuseRefresh(false) allows them again', async () => {
+      const first = await launch({ scope: `${READ_SCOPE} online_access` });
+      launcher.refuseRefresh(true);
+      const refused = await exchange(refreshForm(first.refresh_token ?? ''));
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toBe('invalid_grant');
+      launcher.refuseRefresh(false);
+      expect((await exchange(refreshForm(first.refresh_token ?? ''))).status).toBe(200);
     });
   });
 

@@ -367,6 +367,125 @@ describe('structured capture', () => {
   });
 });
 
+describe('when the access token expires', () => {
+  const since = (from: number) => launcher.requests.slice(from);
+  const refreshes = (from: number) => launcher.grants.slice(from).filter((g) => g.refreshed === true).length;
+
+  test('the app asks for online_access and gets a refresh token', async () => {
+    await inFreshPage(browser, 'online-access', async (page) => {
+      const before = launcher.grants.length;
+      await ehrLaunch(page, 'complete-pre-treatment-high-ictos');
+      expect(launcher.grants[before]?.scope.split(' ')).toContain('online_access');
+      const stored = await page.evaluate(() => Object.values(sessionStorage).some((v) => v.includes('"refresh_token"')));
+      expect(stored).toBe(true);
+    });
+  });
+
+  test('a reload after the token expired is answered 401 once, refreshed with the refresh token, and shows the picture again', async () => {
+    await inFreshPage(browser, 'expired-reload', async (page) => {
+      await ehrLaunch(page, 'complete-pre-treatment-high-ictos');
+      launcher.expireAccessTokens();
+      const [requests, grants] = [launcher.requests.length, launcher.grants.length];
+      await page.reload();
+      await page.locator('#app[aria-busy="false"]').waitFor();
+      expect(await text(page, '#recommendation')).toContain('Induction chemotherapy followed by concurrent chemoradiotherapy');
+      expect(refreshes(grants)).toBe(1);
+      expect(since(requests).some((r) => r.path.startsWith('/fhir/') && r.status === 401)).toBe(true);
+      expect(since(requests).filter((r) => r.method === 'POST' && r.path === '/token').map((r) => r.status)).toEqual([200]);
+    });
+  });
+
+  test('when the browser knows the token has expired, it is refreshed before the reads, and no read is refused', async () => {
+    await inFreshPage(browser, 'expired-proactive', async (page) => {
+      const s = scenario('complete-pre-treatment-high-ictos');
+      await ehrLaunch(page, 'complete-pre-treatment-high-ictos');
+      launcher.expireAccessTokens();
+      await page.clock.setFixedTime(new Date(Date.parse(s.now) + 3601_000));
+      const [requests, grants] = [launcher.requests.length, launcher.grants.length];
+      await page.reload();
+      await page.locator('#app[aria-busy="false"]').waitFor();
+      expect(await text(page, '#recommendation')).toContain('Induction chemotherapy followed by concurrent chemoradiotherapy');
+      expect(refreshes(grants)).toBe(1);
+      expect(since(requests).filter((r) => r.status === 401)).toEqual([]);
+    });
+  });
+
+  test('a save after the token expired is refreshed and written once, and the view is refreshed from the server', async () => {
+    await inFreshPage(browser, 'expired-save', async (page) => {
+      const s = scenario('low-ictos-three-risk-factors');
+      await ehrLaunch(page, 'low-ictos-three-risk-factors');
+      await page.getByLabel('Date of the MRI', { exact: true }).fill('2026-05-12');
+      await page.getByLabel('Primary tumor volume (mL)').fill('23.5');
+      launcher.expireAccessTokens();
+      const grants = launcher.grants.length;
+      await page.getByRole('button', { name: 'Save tumor volume' }).click();
+      await see(page, '#capture-volume .form-status', 'The view above is refreshed from the FHIR server', 15_000);
+      expect(refreshes(grants)).toBe(1);
+      const saved = (await observationsOf(s.patientId, 'primary-tumor-volume')).filter((o) => o.effectiveDateTime === '2026-05-12');
+      expect(saved.map((o) => o.valueQuantity?.value)).toEqual([23.5]);
+    });
+  });
+
+  test('a transaction after the token expired (the three features with their ICTOS) is refreshed and written once', async () => {
+    await inFreshPage(browser, 'expired-transaction', async (page) => {
+      const s = scenario('stage-not-recorded');
+      await ehrLaunch(page, 'stage-not-recorded');
+      const before = (await observationsOf(s.patientId, 'ictos')).length;
+      await page.getByLabel('Date of the pre-treatment contrast-enhanced T1-weighted MRI').fill('2026-05-14');
+      await page.getByLabel('Skewness (z-score)').fill('0.1');
+      await page.getByLabel('GLCM variance (z-score)').fill('0.2');
+      await page.getByLabel('GLRLM long run high gray-level emphasis (z-score)').fill('0.3');
+      launcher.expireAccessTokens();
+      const grants = launcher.grants.length;
+      await page.getByRole('button', { name: 'Save features and ICTOS' }).click();
+      await see(page, '#capture-radiomics .form-status', 'The view above is refreshed', 15_000);
+      expect(refreshes(grants)).toBe(1);
+      expect((await observationsOf(s.patientId, 'ictos')).length).toBe(before + 1);
+    });
+  });
+
+  test('when the refresh is refused, a reload says the session has ended and shows no data', async () => {
+    await inFreshPage(browser, 'refresh-refused-reload', async (page) => {
+      await ehrLaunch(page, 'complete-pre-treatment-high-ictos');
+      launcher.expireAccessTokens();
+      launcher.refuseRefresh(true);
+      try {
+        await page.reload();
+        await see(page, '.state-error', 'Your session has ended');
+        expect(await text(page, '.state-error')).toContain('Your session has ended. Relaunch the app from the EHR.');
+        expect(await text(page, '.state-error')).not.toMatch(/try again/i);
+        expect(await page.locator('#recommendation').count()).toBe(0);
+        await screenshot(page, 'smart-app-session-ended');
+      } finally {
+        launcher.refuseRefresh(false);
+      }
+    });
+  });
+
+  test('when the refresh is refused, a save says the session has ended, keeps what was typed and writes nothing', async () => {
+    await inFreshPage(browser, 'refresh-refused-save', async (page) => {
+      const s = scenario('low-ictos-three-risk-factors');
+      await ehrLaunch(page, 'low-ictos-three-risk-factors');
+      await page.getByLabel('Date of the MRI', { exact: true }).fill('2026-05-13');
+      const volume = page.getByLabel('Primary tumor volume (mL)');
+      await volume.fill('31.5');
+      launcher.expireAccessTokens();
+      launcher.refuseRefresh(true);
+      try {
+        await page.getByRole('button', { name: 'Save tumor volume' }).click();
+        await see(page, '#capture-volume .form-status', 'Your session has ended. Relaunch the app from the EHR.');
+        expect(await text(page, '#capture-volume .form-status')).not.toMatch(/try again/i);
+        expect(await volume.inputValue()).toBe('31.5');
+        expect(await page.getByLabel('Date of the MRI', { exact: true }).inputValue()).toBe('2026-05-13');
+        expect(await volume.isVisible()).toBe(true);
+      } finally {
+        launcher.refuseRefresh(false);
+      }
+      expect((await observationsOf(s.patientId, 'primary-tumor-volume')).filter((o) => o.effectiveDateTime === '2026-05-13')).toHaveLength(0);
+    });
+  });
+});
+
 describe('accessibility basics', () => {
   test('every input has a label, headings do not skip levels, and every chart has a title', async () => {
     await inFreshPage(browser, 'a11y', async (page) => {

@@ -1,6 +1,7 @@
 import type { FhirResource } from 'fhir/r4';
 import { DEFAULT_CODE_LISTS, PROJECT_CODE_SYSTEM, SYSTEMS } from '../../src/fhir/codes';
 import { FhirServerFaultError } from '../../src/fhir/errors';
+import { extractInputs } from '../../src/fhir/extract';
 import type { LoadRequest } from '../../src/fhir/loader';
 import { loadPatientRecord } from '../../src/fhir/loader';
 import type { PrefetchKey } from '../../src/fhir/prefetch';
@@ -53,6 +54,15 @@ const RESOURCES: FhirResource[] = [
     status: 'completed',
     subject: subject(PATIENT),
     code: { coding: [{ system: SYSTEMS.snomed, code: '80146002' }] },
+    performedDateTime: '2025-12-01',
+  },
+  {
+    resourceType: 'MedicationAdministration',
+    id: 'medadmin-ondansetron',
+    status: 'completed',
+    subject: subject(PATIENT),
+    medicationCodeableConcept: { coding: [{ system: SYSTEMS.rxnorm, code: '26225' }] },
+    effectiveDateTime: '2025-12-15',
   },
   {
     resourceType: 'MedicationAdministration',
@@ -97,14 +107,14 @@ describe('loading the patient record from a real FHIR server', () => {
     await server.close();
   });
 
-  test('with no prefetch, every key is fetched and only the patient’s resources with the listed codes come back', async () => {
+  test('with no prefetch, every key is fetched: the patient’s Observations with the listed codes, and all of the patient’s Procedures and MedicationAdministrations (clinical-spec section 4, v2)', async () => {
     const { record, sources } = await loadPatientRecord(fetchRequest, options());
 
     expect(record.patient?.id).toBe(PATIENT);
     expect(ids(record.conditions)).toEqual(['cond-npc']);
     expect(ids(record.observations)).toEqual(['obs-ebv', 'obs-size', 'obs-stage', 'obs-t', 'obs-tbf']);
-    expect(ids(record.procedures)).toEqual(['proc-rt']);
-    expect(ids(record.medicationAdministrations)).toEqual(['medadmin-cisplatin']);
+    expect(ids(record.procedures)).toEqual(['proc-rt', 'proc-unrelated']);
+    expect(ids(record.medicationAdministrations)).toEqual(['medadmin-cisplatin', 'medadmin-ondansetron']);
     for (const key of PREFETCH_KEYS) {
       expect(sources[key]).toMatchObject({ from: 'fhir-server', pages: 1 });
     }
@@ -149,7 +159,14 @@ describe('loading the patient record from a real FHIR server', () => {
     expect(sources.observations.from).toBe('prefetch');
     expect(sources.procedures.from).toBe('fhir-server');
     expect(sources.medicationAdministrations.from).toBe('fhir-server');
-    expect(ids(record.procedures)).toEqual(['proc-rt']);
+    expect(ids(record.procedures)).toEqual(['proc-rt', 'proc-unrelated']);
+  });
+
+  test('extraction still selects treatment by code: the earlier unrelated procedure and medication fetched with them do not start treatment', async () => {
+    const { record } = await loadPatientRecord(fetchRequest, options());
+    const { treatment } = extractInputs(record, '2026-03-01T00:00:00Z', { codes: DEFAULT_CODE_LISTS });
+    expect(treatment.rtStart?.reference).toBe('Procedure/proc-rt');
+    expect(treatment.start?.reference).toBe('MedicationAdministration/medadmin-cisplatin');
   });
 
   test('when the prefetch holds null for observations, nothing is fetched for them and the record has none', async () => {

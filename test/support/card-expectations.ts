@@ -26,6 +26,13 @@ export function expectPatientViewCards(cards: readonly Card[], s: Scenario): voi
     expect(cards).toEqual([]);
     return;
   }
+  if (e.cards === 'population-card') {
+    // v2: one quiet info card for recurrent disease, N0 or age under 18, with the population reason.
+    expect(cards.map(topicOf)).toEqual(['outside-studied-population']);
+    expect(cards[0]?.indicator).toBe('info');
+    expect(findingsOf(cards[0] as Card)).toEqual([expect.objectContaining({ rule: 'recommendation', outcome: 'not-applicable', reason: e.population.reason })]);
+    return;
+  }
   expect(cards.length).toBeGreaterThan(0);
   const kinds = cards.map(topicOf);
   expect(new Set(kinds).size).toBe(kinds.length);
@@ -46,6 +53,10 @@ export function expectPatientViewCards(cards: readonly Card[], s: Scenario): voi
     const f = recommendationFinding(missing);
     expect(f).toMatchObject({ outcome: e.recommendation });
     expect([...(f?.missing ?? [])].sort()).toEqual([...(e.recommendationMissing as string[])].sort());
+  }
+  if (typeof e.recommendation === 'string' && e.recommendation.startsWith('not-applicable:')) {
+    const reason = e.recommendation.slice('not-applicable:'.length);
+    expect(cards.flatMap(findingsOf).filter((f) => f.rule === 'recommendation')).toEqual([expect.objectContaining({ outcome: 'not-applicable', reason })]);
   }
   if (e.recommendation === 'none-treatment-started') {
     for (const c of cards) expect(findingsOf(c).some((f) => f.rule === 'recommendation')).toBe(false);

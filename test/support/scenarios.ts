@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { Bundle, FhirResource } from 'fhir/r4';
 import type { IctosNormalization } from '../../src/core';
 import type { PatientRecord } from '../../src/fhir/loader';
-import { prefetchTemplates } from '../../src/fhir/prefetch';
 
 export const FIXTURES = path.resolve(__dirname, '../fixtures');
 
@@ -15,8 +14,6 @@ export interface Scenario {
   readonly description: string;
   readonly specBullets: readonly string[];
   readonly normalization?: IctosNormalization & { note?: string };
-  /** What the scenario needs of the data path (test/fixtures/README.md): `unfiltered-medication-administration-query`. */
-  readonly requires?: readonly string[];
   // The expected outcomes, in the manifest's own neutral vocabulary (see test/fixtures/README.md).
   readonly expected: Record<string, unknown> & { [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
@@ -36,22 +33,10 @@ export function recordFromBundle(bundle: Bundle<FhirResource>, patientId: string
   const rs = resourcesOf(bundle);
   const of = <T extends FhirResource['resourceType']>(t: T) => rs.filter((r) => r.resourceType === t) as Extract<FhirResource, { resourceType: T }>[];
   return {
-    patient: { resourceType: 'Patient', id: patientId },
+    patient: of('Patient').find((p) => p.id === patientId) ?? { resourceType: 'Patient', id: patientId },
     conditions: of('Condition'),
     observations: of('Observation'),
     procedures: of('Procedure'),
     medicationAdministrations: of('MedicationAdministration'),
   };
-}
-
-const medicationQueryFiltered = new URLSearchParams(prefetchTemplates().medicationAdministrations.split('?')[1] ?? '').has('code');
-
-/**
- * Whether the FHIR-server path can bring the scenario's records: a scenario whose treatment record is coded
- * outside the v1 short RxNorm list (`requires: unfiltered-medication-administration-query`) needs a
- * MedicationAdministration query without a code filter (clinical-spec section 4, v2). While the prefetch
- * template still filters, tests of that path are skipped, visibly, rather than failed.
- */
-export function fhirServerPathAvailable(s: Scenario): boolean {
-  return !(medicationQueryFiltered && s.requires?.includes('unfiltered-medication-administration-query') === true);
 }

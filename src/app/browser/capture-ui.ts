@@ -19,6 +19,7 @@ import {
 } from '../capture';
 import { captureModel } from '../capture-view';
 import { formatNumber } from '../view-model';
+import { SESSION_ENDED, SessionEndedError, withAccessToken } from './session';
 import { element } from './shared';
 import { renderCapture } from './templates';
 
@@ -120,12 +121,13 @@ function prepare(kind: string, fields: Record<string, string>, ctx: CaptureConte
       ok: true,
       preview: `${summary}, computed from the three z-scores; the features and the score are saved together.`,
       send: async (client) => {
-        const response: unknown = await client.request({
-          url: client.state.serverUrl,
-          method: 'POST',
-          body: JSON.stringify(bundle),
-          headers: { 'Content-Type': 'application/fhir+json' },
-        });
+        const response: unknown = await withAccessToken(client, () =>
+          client.fhirRequest(client.state.serverUrl, {
+            method: 'POST',
+            body: JSON.stringify(bundle),
+            headers: { 'Content-Type': 'application/fhir+json' },
+          }),
+        );
         if (!transactionOk(response)) throw new Error('the FHIR server did not confirm every Observation of the transaction');
         return `three features and ${summary} on ${v.value.date}`;
       },
@@ -138,7 +140,7 @@ function prepare(kind: string, fields: Record<string, string>, ctx: CaptureConte
 }
 
 async function create(client: Client, observation: Observation, what: string): Promise<string> {
-  const created = (await client.create(observation as unknown as Parameters<Client['create']>[0])) as Observation;
+  const created = (await withAccessToken(client, () => client.create(observation as unknown as Parameters<Client['create']>[0]))) as Observation;
   return `${what} as Observation/${created.id ?? '(id not returned)'}`;
 }
 
@@ -188,7 +190,8 @@ export function mountCapture(session: CaptureSession): void {
       const refreshed = await session.refresh();
       setStatus(form, refreshed ? `Saved ${saved}. The view above is refreshed from the FHIR server.` : `Saved ${saved}, but the view could not be refreshed.`, 'saved');
     } catch (error) {
-      setStatus(form, `Not saved: ${failureText(error)}. Your input is kept; try again.`, 'failed');
+      if (error instanceof SessionEndedError) setStatus(form, `Not saved. ${SESSION_ENDED} What you typed is still here.`, 'failed');
+      else setStatus(form, `Not saved: ${failureText(error)}. Your input is kept; try again.`, 'failed');
     } finally {
       button?.removeAttribute('disabled');
     }

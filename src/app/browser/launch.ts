@@ -4,6 +4,8 @@
  * standalone FHIR server (or an `iss` parameter), asking for `launch/patient`. Both use PKCE (S256,
  * required) through fhirclient, which then redirects to the authorization server.
  */
+// First: zod is configured before any schema is built.
+import './zod-jitless';
 import FHIR from 'fhirclient/lib/entry/browser';
 import { allowedFhirServer } from '../../fhir/loader';
 import { fetchAppConfig, showState } from './shared';

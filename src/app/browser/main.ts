@@ -4,6 +4,8 @@
  * rules as the CDS service, and renders the full picture. Structured capture writes Observations back
  * and refreshes the view from the server.
  */
+// First: zod is configured before any schema is built.
+import './zod-jitless';
 import FHIR from 'fhirclient/lib/entry/browser';
 import type Client from 'fhirclient/lib/Client';
 import { assessPatient } from '../../core';
@@ -14,6 +16,7 @@ import type { SmartAppConfig } from '../app-config';
 import { performerFromFhirUser } from '../capture';
 import { pageModel, type Focus } from '../view-model';
 import { mountCapture, type CaptureSession } from './capture-ui';
+import { SESSION_ENDED, SessionEndedError, withAccessToken } from './session';
 import { element, fetchAppConfig, showState } from './shared';
 import { renderPage } from './templates';
 
@@ -58,16 +61,17 @@ async function refresh(session: Session): Promise<boolean> {
   app.setAttribute('aria-busy', 'true');
   const { client, config, patientId } = session;
   const serverUrl = client.state.serverUrl;
-  const accessToken = client.state.tokenResponse?.access_token;
   const generation = ++session.generation;
   try {
-    const loaded = await loadPatientRecord(
-      {
-        patientId,
-        fhirServer: serverUrl,
-        ...(accessToken !== undefined ? { fhirAuthorization: { access_token: accessToken, token_type: 'Bearer' } } : {}),
-      },
-      { allowedFhirServers: config.allowedIss, deadlineMs: config.fhirDeadlineMs, codes: config.codes },
+    // A fresh token per load: refreshed when it has expired, and once more when the server answers 401.
+    const loaded = await withAccessToken(
+      client,
+      (accessToken) =>
+        loadPatientRecord(
+          { patientId, fhirServer: serverUrl, fhirAuthorization: { access_token: accessToken, token_type: 'Bearer' } },
+          { allowedFhirServers: config.allowedIss, deadlineMs: config.fhirDeadlineMs, codes: config.codes },
+        ),
+      (error) => error instanceof DataUnobtainableError && error.failures.some((f) => f.status === 401),
     );
     const now = new Date().toISOString();
     const extraction = extractInputs(loaded.record, now, { codes: config.codes, thresholds: config.thresholds });
@@ -94,7 +98,9 @@ async function refresh(session: Session): Promise<boolean> {
     }
     return true;
   } catch (error) {
-    if (error instanceof DataUnobtainableError) {
+    if (error instanceof SessionEndedError) {
+      showState({ kind: 'error', heading: 'Your session has ended', message: SESSION_ENDED, details: ['The EHR’s access token expired and could not be renewed. Nothing was read.'] });
+    } else if (error instanceof DataUnobtainableError) {
       showState({
         kind: 'error',
         heading: 'The patient’s data could not be read',

@@ -8,6 +8,7 @@
  * card's `smart` link through the launch stand-in.
  */
 import MarkdownIt from 'markdown-it';
+import { resolvePrefetchTemplate } from '../../fhir/prefetch';
 
 interface DemoPatient {
   readonly id: string;
@@ -160,13 +161,17 @@ async function openChart(patient: DemoPatient): Promise<void> {
   await refreshReport();
 }
 
-/** Fills each prefetch template with the context (`{{context.x}}`) and reads it from the FHIR server with the EHR's token. */
+/**
+ * Fills each prefetch template with the context (`{{context.x}}`), every search value percent-encoded as
+ * `URLSearchParams` does (so a proxy that rewrites URLs cannot change it), and reads it from the FHIR
+ * server with the EHR's token.
+ */
 async function prefetchFor(service: ServiceDescription, context: Record<string, unknown>, session: Session): Promise<{ prefetch: Record<string, unknown>; failed: string[] }> {
   const prefetch: Record<string, unknown> = {};
   const failed: string[] = [];
   await Promise.all(
     Object.entries(service.prefetch ?? {}).map(async ([key, template]) => {
-      const query = template.replace(/\{\{\s*context\.(\w+)\s*\}\}/g, (_m, name: string) => encodeURIComponent(String(context[name] ?? '')));
+      const query = resolvePrefetchTemplate(template, context);
       try {
         const response = await fetch(`${session.fhirServer}/${query}`, {
           headers: { Accept: 'application/fhir+json', Authorization: `Bearer ${session.fhirAuthorization.access_token}` },
