@@ -11,6 +11,7 @@ import {
   FEATURE_INPUT_ID,
   intervalText,
   percentText,
+  NOT_APPLICABLE_TEXT,
   pValueText,
   tbfOutcomeText,
   recommendationEvidenceText,
@@ -40,6 +41,7 @@ import type { CodeLists } from '../fhir/codes';
 import type { ExtractKey, Extraction } from '../fhir/extract';
 import { describeNote, describeUnusable, INPUT_LABELS, populationLines, valueWithComparator } from '../fhir/labels';
 import type { PatientRecord } from '../fhir/loader';
+import { observedResponse, observedResponseLines } from '../fhir/observed';
 import { convertQuantity } from '../fhir/units';
 import { tbfGroups, tbfTimeline, type TbfGroupsModel, type TbfPoint, type TbfTimelineModel } from './chart';
 
@@ -363,9 +365,11 @@ function tbfSection(input: PageInput, rulesApply: boolean): PageModel['tbf'] {
   } else {
     out.push('No RT start recorded: no measurement can be placed at the 40 Gy timepoint.');
   }
+  const observed = observedResponse(extraction);
+  if (observed !== undefined) out.push(...observedResponseLines(observed));
   const nr = POST_TBF_RESIDUAL_NOT_A_RULE;
   out.push(`Post-TBF is not used to predict residual tumor (cutoff ${nr.publishedCutoff}, AUC ${nr.auc.value}): it did not differ between the residual and non-residual groups (Table 4, ${pValue(nr.groupDifferenceP)}).`);
-  out.push(`Pre-TBF and \u0394TBF correlate with the tumor atrophy rate (r = ${LIU_COHORT.atrophyCorrelation.preTbf} and ${LIU_COHORT.atrophyCorrelation.deltaTbf}). These predict early response; they are not a treatment recommendation.`);
+  out.push(`Pre-TBF and \u0394TBF correlate with the tumor atrophy rate (r = ${LIU_COHORT.atrophyCorrelation.preTbf} and ${LIU_COHORT.atrophyCorrelation.deltaTbf}). Post-TBF and \u0394TBF come from the same 40 Gy MRI on which the response is assessed: for the response they are associations, not predictions. None of this is a treatment recommendation.`);
   out.push(`Cohort: ${LIU_COHORT.n} patients, ${LIU_COHORT.design}, ${LIU_COHORT.period}; ${LIU_COHORT.treatment}. Protocol: ${LIU_COHORT.protocol.scanner}; ${LIU_COHORT.protocol.sequence}; post-labeling delay ${LIU_COHORT.protocol.postLabelingDelayMs} ms. Threshold set ${thresholds.tbf.id} (version ${thresholds.tbf.version}).`);
   const value = (x: number | string | undefined) => (typeof x === 'number' ? x : undefined);
   const deltaValue = delta.kind === 'insufficient-data' ? undefined : delta.value;
@@ -479,7 +483,7 @@ function recommendationSection(input: PageInput, rulesApply: boolean): PageModel
   const rec = input.assessment.recommendation;
   const base = { evidence: [] as Line[], limitations: lines(DONG_LIMITATIONS), citation: citation('dong-2019') };
   if (!rulesApply || (rec.kind === 'not-applicable' && rec.reason !== 'treatment-started')) {
-    const why = rec.kind === 'not-applicable' && rec.reason === 'staging-conflict' ? 'the recorded staging is contradictory (M category or stage group).' : 'the patient is outside the studied population.';
+    const why = rec.kind === 'not-applicable' && rec.reason !== 'treatment-started' ? NOT_APPLICABLE_TEXT[rec.reason] : 'the patient is outside the studied population.';
     return { ...base, kind: 'not-applicable', heading: 'No recommendation', text: `No recommendation is made: ${why}` };
   }
   switch (rec.kind) {

@@ -15,11 +15,9 @@ import {
   DONG_SURVIVAL,
   LIU_COHORT,
   LIU_LIMITATIONS,
-  LIU_TABLE_2,
   POPULATION_DOUBT_TEXT,
   POST_TBF_RESIDUAL_NOT_A_RULE,
   RECIST_SHORT,
-  RECIST_TEXT,
   RECOMMENDATION_EVIDENCE,
   RESIDUAL_RULES,
   TBF_EVIDENCE,
@@ -54,7 +52,7 @@ import type { FaultKey } from '../fhir/errors';
 import type { ExtractKey, Extraction } from '../fhir/extract';
 import { recognitionPhrase } from '../fhir/drugs';
 import { populationLines } from '../fhir/labels';
-import { observedResponse } from '../fhir/observed';
+import { observedResponse, observedResponseLines } from '../fhir/observed';
 import type { DraftOrderReview, InductionOrder, SystemicOrder } from '../fhir/orders';
 import type { PrefetchKey } from '../fhir/prefetch';
 import {
@@ -333,17 +331,7 @@ function tbfEvidence(ctx: CardContext): Md[] {
 /** The observed response at 40 Gy, when both diameters are recorded (Liu 2022 Eq. 3, Table 2). */
 function observedLines(ctx: CardContext): Md[] {
   const observed = observedResponse(ctx.extraction);
-  if (observed === undefined) return [];
-  const t2 = LIU_TABLE_2;
-  return [
-    trusted(
-      `**Observed** at 40 Gy: tumor atrophy rate (Liu 2022 Eq. 3) = (${num(observed.pre)} \u2212 ${num(observed.post)}) / ${num(observed.pre)} = ${num(observed.atrophyPercent, 1)}%: ` +
-        `**${RECIST_TEXT[observed.recist]}** (RECIST 1.1, single-diameter reading). This is the measured response, not a prediction.`,
-    ),
-    trusted(
-      `Liu 2022 Table 2: residual tumor one month after CRT in ${t2.pr.residual} of ${t2.pr.total} PR patients (${pct(t2.pr.residual / t2.pr.total)}) and ${t2.sd.residual} of ${t2.sd.total} SD patients (${pct(t2.sd.residual / t2.sd.total)}), Pearson \u03c7\u00b2 ${t2.chiSquared}.`,
-    ),
-  ];
+  return observed === undefined ? [] : observedResponseLines(observed).map((l) => text(l, 400));
 }
 
 function tbfRuleLines(ctx: CardContext): Md[] {

@@ -3,6 +3,7 @@
  * escape them into Markdown) and the SMART app (which escapes them into HTML). Sources: Dong 2019
  * Results and Discussion (doi 10.1186/s12916-019-1422-6).
  */
+import type { PopulationNotApplicableReason } from './assess';
 import type { RecistCategory } from './equations';
 import { DONG_COHORTS, DONG_SURVIVAL, TBF_EVIDENCE, type PValue } from './evidence';
 import { LIU_AGE_RANGE, MINIMUM_AGE_YEARS, type AgeStatus, type OutOfScopeReason, type PopulationDoubt } from './population';
@@ -192,4 +193,14 @@ export const RECIST_SHORT: Readonly<Record<RecistCategory, string>> = {
   'partial-response': 'PR',
   'stable-disease': 'SD',
   'progressive-disease': 'PD',
+};
+
+/** Why no recommendation is made, as the end of "No recommendation is made: …" (clinical-spec.md section 2, v2). */
+export const NOT_APPLICABLE_TEXT: Readonly<Record<PopulationNotApplicableReason, string>> = {
+  'recurrent-disease': 'recurrent disease is recorded, and both studies enrolled newly diagnosed, untreated patients.',
+  n0: 'N0 is recorded, and neither cohort had N0 patients.',
+  'under-18': 'the patient is younger than 18, and both studies enrolled adults.',
+  'out-of-scope': 'the patient is outside the studied population.',
+  'staging-conflict': 'the recorded staging is contradictory (M category or stage group).',
+  'ambiguous-edition': 'stage group IVB is recorded without an AJCC edition or M category, so whether the patient is in the studied population is not decided.',
 };

@@ -1,5 +1,5 @@
 /**
- * The demo's synthetic patients: ten of the scenario fixtures (test/fixtures, synthetic, tagged HTEST),
+ * The demo's synthetic patients: thirteen of the scenario fixtures (test/fixtures, synthetic, tagged HTEST),
  * chosen so that between them they reach every recommendation tier, every outcome of the TBF rules,
  * missing and unusable data, and a patient outside the studied population. Their dates are moved by
  * whole days so that the fixture's evaluation day becomes today: a demo opened in a year's time shows the
@@ -21,6 +21,8 @@ export interface DemoPatient {
   readonly shows: string;
   /** The `recommendation` finding the treatment-selection card carries, or what happens instead. */
   readonly expect: string;
+  /** The fixture's evaluation day when it is not FIXTURE_DAY (test/fixtures/scenarios.json `now`). */
+  readonly day?: string;
 }
 
 /** The day the fixtures are evaluated at (test/fixtures/scenarios.json `now`). */
@@ -33,18 +35,21 @@ export const DEMO_PATIENTS: readonly DemoPatient[] = [
   { id: 'lri-patient', fixture: 'low-ictos-risk-indeterminate', name: 'Dogwood', shows: 'Low ICTOS; tumor volume not recorded, so risk cannot be decided', expect: 'undetermined' },
   { id: 'utx-patient', fixture: 'tbf-unit-text-only', name: 'Elm', shows: 'TBF with an unusable unit and no ICTOS: nothing is guessed', expect: 'insufficient-data' },
   { id: 'snr-patient', fixture: 'stage-not-recorded', name: 'Fir', shows: 'Stage not recorded: cards carry the population caveat', expect: 'ict-ccrt' },
-  { id: 'f4-patient', fixture: 'tbf-liu-fig4-patient', name: 'Ginkgo', shows: 'During CCRT: Pre-TBF, ΔTBF and Post-TBF all favorable (Liu Fig. 4)', expect: 'treatment started' },
-  { id: 'f3-patient', fixture: 'tbf-liu-fig3-patient', name: 'Hazel', shows: 'During CCRT: Pre-TBF and ΔTBF unfavorable (Liu Fig. 3)', expect: 'treatment started' },
+  { id: 'f4-patient', fixture: 'tbf-liu-fig4-patient', name: 'Ginkgo', shows: 'Just after CCRT: Pre-TBF, ΔTBF and Post-TBF all favorable, partial response observed at 40 Gy (Liu Fig. 4)', expect: 'treatment started', day: '2026-03-01' },
+  { id: 'f3-patient', fixture: 'tbf-liu-fig3-patient', name: 'Hazel', shows: 'Just after CCRT: Pre-TBF and ΔTBF unfavorable, stable disease observed at 40 Gy (Liu Fig. 3)', expect: 'treatment started', day: '2026-04-01' },
   { id: 'spc-patient', fixture: 'tbf-several-candidates', name: 'Juniper', shows: 'Several TBF measurements: residual favorable, response unfavorable', expect: 'treatment started' },
   { id: 'm1-patient', fixture: 'out-of-scope-distant-metastasis', name: 'Larch', shows: 'Distant metastasis (M1): outside the studied population, no card', expect: 'out of scope' },
+  { id: 'rec-patient', fixture: 'recurrent-disease-clinical-status', name: 'Maple', shows: 'Recurrent disease: outside the studied population, one quiet card says why', expect: 'not-applicable' },
+  { id: 'oht-patient', fixture: 'order-tpf-low-ictos-high-risk', name: 'Oak', shows: 'Low ICTOS, high risk: ordering TPF gives an info card that suggests a trial, never a removal', expect: 'clinical-trial' },
+  { id: 'obs-patient', fixture: 'observed-response-residual-prediction-expired', name: 'Pine', shows: 'Three months after CCRT: partial response observed, the residual prediction has expired', expect: 'treatment started' },
 ];
 
 const DAY_MS = 86_400_000;
 const DATE_TIME = /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
-/** Whole days from the fixtures' evaluation day to `now` (negative when `now` is earlier). */
-export function dayShift(now: Date): number {
-  return Math.floor((now.getTime() - Date.parse(`${FIXTURE_DAY}T00:00:00Z`)) / DAY_MS);
+/** Whole days from the fixture's evaluation day (FIXTURE_DAY unless given) to `now` (negative when `now` is earlier). */
+export function dayShift(now: Date, day: string = FIXTURE_DAY): number {
+  return Math.floor((now.getTime() - Date.parse(`${day}T00:00:00Z`)) / DAY_MS);
 }
 
 /** `value` moved by `days` when it is a FHIR date or dateTime with a day; otherwise unchanged. */
@@ -74,8 +79,8 @@ export const FIXTURE_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures');
  * data. Throws when a fixture is missing (the demo needs the project's test/fixtures folder).
  */
 export function demoResources(now: Date, fixtureDir: string = FIXTURE_DIR): FhirResource[] {
-  const days = dayShift(now);
   return DEMO_PATIENTS.flatMap((p) => {
+    const days = dayShift(now, p.day);
     const bundle = JSON.parse(readFileSync(path.join(fixtureDir, `${p.fixture}.bundle.json`), 'utf8')) as Bundle<FhirResource>;
     const resources = (bundle.entry ?? []).flatMap((e) => (e.resource !== undefined ? [shiftDates(e.resource, days)] : []));
     if (!resources.some((r) => r.resourceType === 'Patient' && r.id === p.id)) throw new Error(`demo patient ${p.id} is not in ${p.fixture}`);

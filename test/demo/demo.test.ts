@@ -65,10 +65,15 @@ describe('the embedded demo', () => {
     for (const p of DEMO_PATIENTS) {
       for (const f of await findingsOf(p.id)) outcomes.set(f.rule, (outcomes.get(f.rule) ?? new Set()).add(f.outcome));
     }
-    for (const rule of ['pre-tbf-response', 'pre-tbf-residual', 'delta-tbf-response', 'delta-tbf-residual', 'post-tbf-response']) {
+    for (const rule of ['pre-tbf-response', 'delta-tbf-response', 'post-tbf-response']) {
       expect([rule, [...(outcomes.get(rule) ?? [])].sort()]).toEqual([rule, ['favorable', 'insufficient-data', 'unfavorable']]);
     }
-    expect([...(outcomes.get('recommendation') ?? [])].sort()).toEqual(['ccrt-alone', 'clinical-trial', 'ict-ccrt', 'insufficient-data', 'undetermined']);
+    // v2: a residual prediction expires once its outcome is due (the patient three months after CCRT).
+    for (const rule of ['pre-tbf-residual', 'delta-tbf-residual']) {
+      expect([rule, [...(outcomes.get(rule) ?? [])].sort()]).toEqual([rule, ['favorable', 'insufficient-data', 'not-applicable', 'unfavorable']]);
+    }
+    expect([...(outcomes.get('order-check') ?? [])]).toEqual([]);
+    expect([...(outcomes.get('recommendation') ?? [])].sort()).toEqual(['ccrt-alone', 'clinical-trial', 'ict-ccrt', 'insufficient-data', 'not-applicable', 'undetermined']);
   });
 
   test('the demo’s FHIR server answers browser clients as the standalone one does: CORS, a CapabilityStatement, form _search', async () => {

@@ -31,6 +31,6 @@ describe('the demo patients', () => {
   });
 
   test('the demo reaches every recommendation tier, a patient under treatment, and a patient out of scope', () => {
-    expect(new Set(DEMO_PATIENTS.map((p) => p.expect))).toEqual(new Set(['ict-ccrt', 'ccrt-alone', 'clinical-trial', 'undetermined', 'insufficient-data', 'treatment started', 'out of scope']));
+    expect(new Set(DEMO_PATIENTS.map((p) => p.expect))).toEqual(new Set(['ict-ccrt', 'ccrt-alone', 'clinical-trial', 'undetermined', 'insufficient-data', 'treatment started', 'out of scope', 'not-applicable']));
   });
 });
