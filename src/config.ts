@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { DEFAULT_THRESHOLDS, type IctosNormalization, type ThresholdSets } from './core';
 import { withCodeListOverrides, type CodeListOverrides, type CodeLists } from './fhir/codes';
 import { allowedFhirServer } from './fhir/loader';
+import { withSelectionOverrides, type DataSelectionSettings } from './fhir/selection';
 import type { TrustedIssuer } from './cds/jwt';
 import { DEFAULT_APP_DIR } from './paths';
 
@@ -57,7 +58,8 @@ export interface Config {
   readonly patientHashSalt?: string | undefined;
   readonly adminToken?: string | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  readonly thresholds: ThresholdSets;
+  /** The rules' threshold sets and (v2) the data-selection settings (plausible ranges, recency, Post-TBF window). */
+  readonly thresholds: ThresholdSets & { readonly selection: DataSelectionSettings };
   readonly normalization?: IctosNormalization | undefined;
   readonly codes: CodeLists;
 }
@@ -131,7 +133,17 @@ const ictosSetSchema = z.strictObject({
   cutoff: z.number(),
   riskFactors: z.strictObject({ tumorVolumeMl: z.number().positive(), ebvDnaCopiesPerMl: z.number().positive(), highRiskMoreThan: z.number().int().min(0).max(3) }),
 });
-const thresholdsSchema = z.strictObject({ tbf: tbfSetSchema.optional(), ictos: ictosSetSchema.optional() });
+const rangeSchema = z.strictObject({ min: z.number(), max: z.number() }).refine((r) => r.min <= r.max, { message: 'min must not exceed max' });
+const days = z.number().int().min(0).max(36_500);
+/** (v2) clinical-spec.md section 4: plausible ranges, recency windows and the Post-TBF window; each part optional. */
+const selectionSchema = z.strictObject({
+  plausible: z.strictObject({ tbf: rangeSchema, score: rangeSchema, 'tumor-volume': rangeSchema, 'ebv-dna': rangeSchema }).partial().optional(),
+  recencyDays: z.strictObject({ mri: days, ebvDna: days, staging: days, preTbf: days }).partial().optional(),
+  postWindowCloseDay: days.optional(),
+  postWindowDoseGy: rangeSchema.optional(),
+  rtBeforeDiagnosisDays: days.optional(),
+});
+const thresholdsSchema = z.strictObject({ tbf: tbfSetSchema.optional(), ictos: ictosSetSchema.optional(), selection: selectionSchema.optional() });
 
 const BYTES = /^(\d+)\s*(b|kb|mb)?$/i;
 function bytes(s: string | undefined, fallback: number): number {
@@ -299,7 +311,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
     patientHashSalt: salt,
     adminToken,
     logLevel,
-    thresholds: { tbf: thresholdOverrides.tbf ?? DEFAULT_THRESHOLDS.tbf, ictos: thresholdOverrides.ictos ?? DEFAULT_THRESHOLDS.ictos },
+    thresholds: {
+      tbf: thresholdOverrides.tbf ?? DEFAULT_THRESHOLDS.tbf,
+      ictos: thresholdOverrides.ictos ?? DEFAULT_THRESHOLDS.ictos,
+      selection: withSelectionOverrides(thresholdOverrides.selection),
+    },
     normalization,
     codes: withCodeListOverrides(codeOverrides),
   };

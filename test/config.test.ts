@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { ConfigError, demoDecision, loadConfig, PRODUCTION_SETTINGS } from '../src/config';
+import { DEFAULT_SELECTION } from '../src/fhir/selection';
 import { DEFAULT_THRESHOLDS } from '../src/core';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'npc-cds-config-'));
@@ -15,7 +16,7 @@ describe('configuration from the environment', () => {
   test('with nothing set, the service runs on 3000, open, with the papers\u2019 thresholds', () => {
     const c = loadConfig({}, dir);
     expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', publicBaseUrl: 'http://localhost:3000', trustedIssuers: [], corsOrigins: [], allowedFhirServers: [], bodyLimitBytes: 5 * 1024 * 1024, fhirDeadlineMs: 3000 });
-    expect(c.thresholds).toEqual(DEFAULT_THRESHOLDS);
+    expect(c.thresholds).toEqual({ ...DEFAULT_THRESHOLDS, selection: DEFAULT_SELECTION });
     expect(c.smartAppUrl).toBeUndefined();
   });
 
@@ -135,6 +136,25 @@ describe('configuration from the environment', () => {
     const c = loadConfig({ THRESHOLDS_FILE: file('thresholds.json', { tbf }) }, dir);
     expect(c.thresholds.tbf).toEqual(tbf);
     expect(c.thresholds.ictos).toEqual(DEFAULT_THRESHOLDS.ictos);
+  });
+
+  test('site data-selection settings (clinical-spec.md section 4, v2) replace only the parts given', () => {
+    const selection = { recencyDays: { mri: 14 }, plausible: { tbf: { min: 5, max: 400 } }, postWindowCloseDay: 40 };
+    const c = loadConfig({ THRESHOLDS_FILE: file('selection.json', { selection }) }, dir);
+    expect(c.thresholds.selection).toEqual({
+      ...DEFAULT_SELECTION,
+      recencyDays: { ...DEFAULT_SELECTION.recencyDays, mri: 14 },
+      plausible: { ...DEFAULT_SELECTION.plausible, tbf: { min: 5, max: 400 } },
+      postWindowCloseDay: 40,
+    });
+  });
+
+  test.each([
+    ['a range whose min exceeds its max', { plausible: { tbf: { min: 600, max: 1 } } }],
+    ['a negative recency window', { recencyDays: { ebvDna: -1 } }],
+    ['an unknown setting', { recency: { mri: 14 } }],
+  ])('THRESHOLDS_FILE with %s in its selection stops start-up', (_, selection) => {
+    expect(() => loadConfig({ THRESHOLDS_FILE: file('bad-selection.json', { selection }) }, dir)).toThrow('THRESHOLDS_FILE');
   });
 
   test.each([

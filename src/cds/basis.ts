@@ -6,7 +6,7 @@
  */
 import type { Assessment, IctosFeature, InputId, Problem, TbfRuleId, TbfRuleResult } from '../core';
 import { FEATURE_INPUT_ID, INPUT_IDS } from '../core';
-import type { ExtractKey, Extracted, Extraction } from '../fhir/extract';
+import type { ExtractKey, Extracted, Extraction, Unusable } from '../fhir/extract';
 import { describeNote, describeProblem, describeUnusable, INPUT_LABELS, unitLabel, valueWithComparator } from '../fhir/labels';
 import type { Finding, FindingInput } from './card-schema';
 import { num, text, trusted, type Md } from './markdown';
@@ -16,6 +16,52 @@ const RAW_FEATURE_KEY: Readonly<Record<IctosFeature, ExtractKey>> = {
   glcmVariance: 'glcm-variance',
   glrlmLrhgle: 'glrlm-lrhgle',
 };
+
+type FindingProblem = NonNullable<Finding['problems']>[number];
+
+/** The findings contract's name for a core problem (conventions.md, v2). */
+const CORE_PROBLEM: Readonly<Record<Problem['reason'], FindingProblem['reason']>> = {
+  stale: 'stale',
+  implausible: 'implausible',
+  'not-finite': 'implausible',
+  'out-of-range': 'implausible',
+  conflicting: 'conflicting',
+  unrecognised: 'unrecognised',
+  ambiguous: 'ambiguous',
+  'not-configured': 'not-configured',
+  'indeterminate-bound': 'indeterminate-bound',
+};
+
+/** The findings contract's name for why a record was not used, when that makes its input missing. */
+function unusableProblem(reason: Unusable['reason']): FindingProblem['reason'] | undefined {
+  if (reason.startsWith('unit-') || reason === 'value-missing') return 'unconvertible-unit';
+  if (reason === 'stale' || reason === 'conflicting') return reason;
+  if (reason === 'implausible' || reason === 'implausible-date') return 'implausible';
+  return undefined;
+}
+
+/**
+ * Why each missing input was present but unusable (conventions.md findings, v2: `problems`): the core's
+ * problems first, then what the extraction rejected for that input. Inputs that are simply absent have
+ * none. Returns an object to spread into a finding (nothing when there is no problem).
+ */
+export function findingProblems(missing: readonly InputId[], problems: readonly Problem[], extraction: Extraction): Pick<Finding, 'problems'> {
+  const out: FindingProblem[] = [];
+  const seen = new Set<string>();
+  const add = (input: InputId, reason: FindingProblem['reason']) => {
+    if (seen.has(input)) return;
+    seen.add(input);
+    out.push({ input, reason });
+  };
+  for (const p of problems) {
+    if (missing.includes(p.input as InputId) && (INPUT_IDS as readonly string[]).includes(p.input)) add(p.input as InputId, CORE_PROBLEM[p.reason]);
+  }
+  for (const u of extraction.unusable) {
+    const reason = unusableProblem(u.reason);
+    if (reason !== undefined && missing.includes(u.input as InputId)) add(u.input as InputId, reason);
+  }
+  return out.length > 0 ? { problems: out } : {};
+}
 
 /** One input of a finding, from the extraction's provenance. */
 export function findingInput(name: InputId, e: Extracted<number | string>, extraction: Extraction): FindingInput {
@@ -51,7 +97,13 @@ export function ictosFinding(assessment: Assessment, extraction: Extraction): Fi
   const ictos = assessment.ictos;
   const base = { rule: 'ictos' as const, cutoff: ictos.cutoff, thresholdSet: ictos.thresholdSet };
   if (ictos.kind === 'insufficient-data') {
-    return { ...base, outcome: 'insufficient-data', inputs: findingInputs(['ictos', 'skewness-z', 'glcm-variance-z', 'glrlm-lrhgle-z'], extraction), missing: [...ictos.missing] };
+    return {
+      ...base,
+      outcome: 'insufficient-data',
+      inputs: findingInputs(['ictos', 'skewness-z', 'glcm-variance-z', 'glrlm-lrhgle-z'], extraction),
+      missing: [...ictos.missing],
+      ...findingProblems(ictos.missing, ictos.problems, extraction),
+    };
   }
   let inputs: FindingInput[];
   if (ictos.source === 'raw-features' && ictos.features !== undefined) {
@@ -79,13 +131,20 @@ export function riskFinding(assessment: Assessment, extraction: Extraction): Fin
     thresholdSet: risk.thresholdSet,
     inputs: findingInputs(RISK_INPUT_IDS, extraction),
     missing: [...risk.missing],
+    ...findingProblems(risk.missing, risk.problems, extraction),
   };
 }
 
 export function tbfFinding(result: TbfRuleResult, extraction: Extraction): Finding {
   const base = { rule: result.rule, cutoff: result.cutoff, thresholdSet: result.thresholdSet };
   if (result.kind === 'insufficient-data') {
-    return { ...base, outcome: 'insufficient-data', inputs: findingInputs(['pre-tbf', 'post-tbf'], extraction), missing: [...result.missing] };
+    return {
+      ...base,
+      outcome: 'insufficient-data',
+      inputs: findingInputs(['pre-tbf', 'post-tbf'], extraction),
+      missing: [...result.missing],
+      ...findingProblems(result.missing, result.problems, extraction),
+    };
   }
   return {
     ...base,

@@ -56,6 +56,7 @@ import { observedResponse, observedResponseLines } from '../fhir/observed';
 import type { DraftOrderReview, InductionOrder, SystemicOrder } from '../fhir/orders';
 import type { PrefetchKey } from '../fhir/prefetch';
 import {
+  findingProblems,
   ictosFinding,
   inputRows,
   problemLines,
@@ -446,7 +447,7 @@ function needs(ctx: CardContext): { needs: Need[]; findings: Finding[] } {
       orderable: 'radiomics-mri',
     });
     findings.push(ictosFinding(assessment, extraction));
-    findings.push({ rule: 'recommendation', outcome: 'insufficient-data', inputs: [], missing: [...rec.missing] });
+    findings.push({ rule: 'recommendation', outcome: 'insufficient-data', inputs: [], missing: [...rec.missing], ...findingProblems(rec.missing, rec.problems, extraction) });
   } else if (rec.kind === 'undetermined') {
     const why = (what: string) =>
       `${what}: ICTOS is low, and the clinical risk that decides between CCRT alone and a clinical trial depends on it (${assessment.risk.present.length} of 4 factors known present).`;
@@ -723,6 +724,7 @@ export function orderCheckCards(ctx: CardContext, review: DraftOrderReview, sele
       ...(result.kind !== 'insufficient-data' ? { value: result.ictos.score, cutoff: result.ictos.cutoff, thresholdSet: result.ictos.thresholdSet } : {}),
       inputs: findingInputs([...ictosInputIds(assessment), ...(result.kind === 'ict-supported' || result.kind === 'insufficient-data' ? [] : RISK_INPUT_IDS)], extraction),
       missing: result.kind === 'insufficient-data' || result.kind === 'undetermined' ? [...result.missing] : [],
+      ...(result.kind === 'insufficient-data' ? findingProblems(result.missing, result.problems, extraction) : {}),
     },
   ];
   const detail = templates.detail('order-check', {

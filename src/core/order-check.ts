@@ -21,7 +21,7 @@ export type OrderCheckResult =
    */
   | { readonly kind: 'ict-not-supported'; readonly ictos: ScoredIctos; readonly risk: RiskResult }
   /**
-   * Low ICTOS, high clinical risk: ICT showed no significant benefit (HR 0.72, 0.38–1.35), 5-year FFS with
+   * Low ICTOS, high clinical risk: ICT was not associated with a significant benefit (HR 0.72, 0.38–1.35), 5-year FFS with
    * CCRT alone 60.8%; the authors suggest trials of intensified or novel therapy, and "it was not possible
    * to conclude that CCRT alone was sufficient". Never a removal suggestion.
    */

@@ -36,12 +36,18 @@ export type ProblemReason =
   /** Usable only with site configuration that is not there (raw radiomic features without normalization). */
   | 'not-configured'
   /** A value whose meaning depends on something the record does not say (a stage group IVB without an edition or M category). */
-  | 'ambiguous';
+  | 'ambiguous'
+  /** (v2) Older than the recency window of the treatment-selection recommendation (clinical-spec.md section 4). */
+  | 'stale'
+  /** (v2) Outside the plausible range of the quantity (clinical-spec.md section 4, "Plausibility"). */
+  | 'implausible';
 
 export interface Problem {
   /** The input id, or an equation parameter name for the equations. */
   readonly input: string;
   readonly reason: ProblemReason;
+  /** For `stale`: the age of the value in whole days, counted to the request. */
+  readonly ageDays?: number;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The demo's synthetic patients: thirteen of the scenario fixtures (test/fixtures, synthetic, tagged HTEST),
+ * The demo's synthetic patients: fourteen of the scenario fixtures (test/fixtures, synthetic, tagged HTEST),
  * chosen so that between them they reach every recommendation tier, every outcome of the TBF rules,
  * missing and unusable data, and a patient outside the studied population. Their dates are moved by
  * whole days so that the fixture's evaluation day becomes today: a demo opened in a year's time shows the
@@ -8,7 +8,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Bundle, FhirResource, Patient } from 'fhir/r4';
+import { shiftDates } from '../fhir/dates';
 import { PROJECT_ROOT } from '../paths';
+
+export { shiftDate, shiftDates } from '../fhir/dates';
 
 /** One demo patient: which fixture, and what it shows. */
 export interface DemoPatient {
@@ -41,34 +44,15 @@ export const DEMO_PATIENTS: readonly DemoPatient[] = [
   { id: 'm1-patient', fixture: 'out-of-scope-distant-metastasis', name: 'Larch', shows: 'Distant metastasis (M1): outside the studied population, no card', expect: 'out of scope' },
   { id: 'rec-patient', fixture: 'recurrent-disease-clinical-status', name: 'Maple', shows: 'Recurrent disease: outside the studied population, one quiet card says why', expect: 'not-applicable' },
   { id: 'oht-patient', fixture: 'order-tpf-low-ictos-high-risk', name: 'Oak', shows: 'Low ICTOS, high risk: ordering TPF gives an info card that suggests a trial, never a removal', expect: 'clinical-trial' },
+  { id: 'sti-patient', fixture: 'stale-ictos', name: 'Quince', shows: 'ICTOS from an MRI 90 days old: stale, so no recommendation until a recent MRI', expect: 'insufficient-data' },
   { id: 'obs-patient', fixture: 'observed-response-residual-prediction-expired', name: 'Pine', shows: 'Three months after CCRT: partial response observed, the residual prediction has expired', expect: 'treatment started' },
 ];
 
 const DAY_MS = 86_400_000;
-const DATE_TIME = /^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
 /** Whole days from the fixture's evaluation day (FIXTURE_DAY unless given) to `now` (negative when `now` is earlier). */
 export function dayShift(now: Date, day: string = FIXTURE_DAY): number {
   return Math.floor((now.getTime() - Date.parse(`${day}T00:00:00Z`)) / DAY_MS);
-}
-
-/** `value` moved by `days` when it is a FHIR date or dateTime with a day; otherwise unchanged. */
-export function shiftDate(value: string, days: number): string {
-  const m = DATE_TIME.exec(value);
-  if (m === null || days === 0) return value;
-  const day = new Date(Date.parse(`${m[1] ?? ''}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
-  return `${day}${m[2] ?? ''}`;
-}
-
-/** A deep copy of `value` with every date and dateTime string moved by `days`. */
-export function shiftDates<T>(value: T, days: number): T {
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return shiftDate(v, days);
-    if (Array.isArray(v)) return v.map(walk);
-    if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
-    return v;
-  };
-  return walk(value) as T;
 }
 
 /** The fixtures folder: test/fixtures of the project. */

@@ -150,9 +150,17 @@ export const DEFAULT_CODE_LISTS: CodeLists = {
     observation: loinc('21889-1', 'Size Tumor'),
     longestDimension: loinc('33728-7', 'Size.maximum dimension in Tumor'),
   },
+  /**
+   * Radiotherapy concepts (clinical-spec.md section 4, v2): a Procedure coded with one of them, or with one of
+   * them as its category, is radiotherapy.
+   */
   radiotherapy: [
     snomed('1217123003', 'Radiotherapy course of treatment'),
     snomed('108290001', 'Radiation oncology AND/OR radiotherapy'),
+    snomed('33195004', 'External beam radiation therapy procedure'),
+    snomed('385798007', 'Radiation therapy care'),
+    snomed('152198000', 'Brachytherapy'),
+    snomed('1287742003', 'Radiotherapy'),
   ],
   chemotherapy: [
     rx('2555', 'cisplatin', 'platinum'),

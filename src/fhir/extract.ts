@@ -5,19 +5,32 @@
  * are read. Every input carries its provenance; everything found but not used is reported with a reason.
  * Pure: `now` is an argument.
  */
-import type { CodeableConcept, Coding, Condition, Observation, Quantity, Reference } from 'fhir/r4';
+import type { CodeableConcept, Coding, Condition, Observation, Procedure, Quantity, Reference } from 'fhir/r4';
 import {
   dayDoseReached,
   DEFAULT_THRESHOLDS,
+  FEATURE_INPUT_ID,
+  ICTOS_FEATURES,
+  snapDecimal,
   type BoundedValue,
   type IctosFeature,
   type InputId,
   type PatientInputs,
+  type StaleInput,
   type ThresholdSets,
 } from '../core';
 import { DEFAULT_CODE_LISTS, matchesAny, SYSTEMS, type CodeLists, type CodeRef, type ValueCode } from './codes';
 import { recogniseMedicationUse, type MedicationResolver, type Recognition } from './drugs';
 import type { PatientRecord } from './loader';
+import {
+  DAY_MS,
+  DEFAULT_SELECTION,
+  describeDateProblem,
+  parseFhirDateTime,
+  plausibilityKeyOf,
+  wholeDays,
+  type DataSelectionSettings,
+} from './selection';
 import { parseStagingText, type StagingAxis } from './staging-text';
 import { convertQuantity, type MeasurementKind, type UnitProblem } from './units';
 
@@ -33,7 +46,11 @@ export type ExtractionNote =
   /** The 40 Gy timepoint was inferred from the RT start date and the fractionation schedule. */
   | 'timepoint-inferred'
   /** The value was converted from the recorded unit. */
-  | 'unit-converted';
+  | 'unit-converted'
+  /** (v2) Several scans were in the Post-TBF window: this one is the closest to the 40 Gy date. */
+  | 'closest-to-40-gy'
+  /** (v2) Older than its recency window: shown, but not used for the treatment-selection recommendation. */
+  | 'stale';
 
 export interface Provenance {
   /** "Observation/abc" */
@@ -64,6 +81,16 @@ export type UnusableReason =
   | 'no-rt-start'
   | 'superseded-by-final'
   | 'conflicting'
+  /** (v2) A value outside the plausible range of the quantity (clinical-spec.md section 4). */
+  | 'implausible'
+  /** (v2) Not a calendar date, before 1900, or contradicting the record's other dates. */
+  | 'implausible-date'
+  /** (v2) A measurement that cannot be placed before or after treatment: a treatment record's date is implausible. */
+  | 'unplaceable'
+  /** (v2) Older than its recency window. */
+  | 'stale'
+  /** (v2) In the Post-TBF window, but another scan is closer to the 40 Gy date. */
+  | 'not-closest-to-40-gy'
   | UnitProblem;
 
 /** A resource that was found for an input but not used, and why. */
@@ -72,6 +99,8 @@ export interface Unusable {
   readonly reference: string;
   readonly reason: UnusableReason;
   readonly detail?: string;
+  /** (v2) For `stale`: whole days from the measurement to the request (Pre-TBF: to treatment start). */
+  readonly ageDays?: number;
 }
 
 export interface TreatmentTimeline {
@@ -92,10 +121,21 @@ export interface TreatmentTimeline {
   readonly rtEnd?: string;
   /** First day of the Post-TBF window (RT start + the schedule's day). */
   readonly postWindowStart?: string;
-  /** The schedule day on which the 40 Gy dose is reached (25 by default). */
+  /**
+   * The day after RT start on which the Post-TBF window opens: the schedule day of 40 Gy (25 by default), or
+   * (v2) with a delivered dose recorded, the day 36 Gy is reached at the recorded dose per fraction.
+   */
   readonly postWindowDay?: number;
-  /** When the Post-TBF window closes without an RT end (v2: RT start + 35 days by default). */
+  /** (v2) Where the Post-TBF window closes (exclusive): RT end, RT start + 35 days, or 46 Gy delivered. */
   readonly postWindowEnd?: string;
+  /** (v2) What closes the window: the recorded RT end, the default close day, or the recorded delivered dose. */
+  readonly postWindowBasis?: 'rt-end' | 'close-day' | 'delivered-dose';
+  /** (v2) The inferred date of 40 Gy: the Post-TBF is the scan in the window closest to it. */
+  readonly fortyGyDate?: string;
+  /** (v2) The delivered dose recorded on the RT Procedure (mCODE dose delivered to volume), when any. */
+  readonly deliveredDose?: { readonly totalGy?: number; readonly fractions?: number; readonly dosePerFractionGy: number };
+  /** (v2) Treatment records not used because their dates are implausible (references). */
+  readonly implausiblyDated: readonly string[];
   /** True when any RT or chemotherapy record counted (even one starting in the future). */
   readonly recorded: boolean;
   readonly started: boolean;
@@ -119,9 +159,14 @@ export interface Extraction {
   readonly systemicTherapyBeforeRt: boolean;
 }
 
+/** The thresholds the extraction reads: the rules' sets, and (v2) the data-selection settings. */
+export type ExtractionThresholds = ThresholdSets & { readonly selection?: DataSelectionSettings | undefined };
+
 export interface ExtractOptions {
   readonly codes?: CodeLists;
-  readonly thresholds?: ThresholdSets;
+  readonly thresholds?: ExtractionThresholds;
+  /** Overrides `thresholds.selection`; the defaults of clinical-spec.md section 4 (v2) otherwise. */
+  readonly selection?: DataSelectionSettings;
   /** Finds a Medication a MedicationAdministration references (contained ones are always read). */
   readonly medications?: MedicationResolver;
   /** Days after RT end at which the residual-tumor MRI is due and the residual predictions expire (60). */
@@ -138,6 +183,9 @@ function residualDue(t: TreatmentTimeline, nowMs: number, days: number): boolean
   return Number.isFinite(end) && nowMs >= end + days * DAY_MS;
 }
 
+/** mCODE's dose delivered to a radiotherapy volume (RadiotherapyCourseSummary; also allowed on any Procedure). */
+export const MCODE_DOSE_DELIVERED_TO_VOLUME = 'http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-radiotherapy-dose-delivered-to-volume';
+
 const FINAL_STATUSES = new Set(['final', 'amended', 'corrected']);
 /**
  * A date without a time ("2026-06-02", as a clinician records the day of an MRI) is read as UTC midnight,
@@ -147,17 +195,17 @@ const FINAL_STATUSES = new Set(['final', 'amended', 'corrected']);
  */
 const DATE_ONLY_LEAD_MS = 14 * 3_600_000;
 const hasTime = (text: string): boolean => text.includes('T');
-const DAY_MS = 86_400_000;
 const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
-/** effective[x] of an Observation as recorded, and as epoch milliseconds. */
-function effectiveOf(o: Observation): { text: string; ms: number } | undefined {
+/** effective[x] of an Observation as recorded, and as epoch milliseconds, or why its date is refused. */
+function effectiveOf(o: Observation): { text: string; ms: number } | { text: string; refused: string } | undefined {
   const text = o.effectiveDateTime ?? o.effectiveInstant ?? o.effectivePeriod?.start;
   if (text === undefined) return undefined;
-  const ms = Date.parse(text);
-  return Number.isFinite(ms) ? { text, ms } : undefined;
+  const parsed = parseFhirDateTime(text);
+  return parsed.ok ? { text, ms: parsed.ms } : { text, refused: describeDateProblem(parsed.problem, text) };
 }
 
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const ref = (r: { resourceType: string; id?: string | undefined }) => `${r.resourceType}/${r.id ?? '(no id)'}`;
 const codingsOf = (cc: CodeableConcept | undefined): Coding[] => cc?.coding ?? [];
 const conceptHas = (cc: CodeableConcept | undefined, refs: readonly CodeRef[]) => matchesAny(codingsOf(cc), refs);
@@ -188,11 +236,40 @@ function chooseLatest(candidates: readonly Candidate[]): Choice | undefined {
   return candidate === undefined ? undefined : { candidate, preliminary: !candidate.final };
 }
 
+/**
+ * (v2) Among final candidates (else preliminary ones), the one closest to `targetMs` (the 40 Gy date);
+ * ties: the earlier, then by resource id (clinical-spec.md section 4: "the scan closest to the 40 Gy date,
+ * not the latest").
+ */
+function chooseClosest(targetMs: number): (candidates: readonly Candidate[]) => Choice | undefined {
+  return (candidates) => {
+    const finals = candidates.filter((c) => c.final);
+    const pool = finals.length > 0 ? finals : candidates;
+    const distance = (c: Candidate) => Math.abs(c.effective.ms - targetMs);
+    const sorted = [...pool].sort(
+      (a, b) => distance(a) - distance(b) || a.effective.ms - b.effective.ms || a.reference.localeCompare(b.reference),
+    );
+    const candidate = sorted[0];
+    return candidate === undefined ? undefined : { candidate, preliminary: !candidate.final };
+  };
+}
+
+/** How `measurement` chooses and reports, beyond the window. */
+interface MeasurementOptions {
+  readonly quantityOf?: (o: Observation) => Quantity | undefined;
+  readonly choose?: (candidates: readonly Candidate[]) => Choice | undefined;
+  /** How a candidate in the window that was not chosen is reported (besides superseded-by-final). */
+  readonly passedOver?: { readonly reason: UnusableReason; readonly detail: (c: Candidate) => string };
+  /** A note added to the chosen one when the window held several candidates. */
+  readonly severalNote?: ExtractionNote;
+}
+
 class Extractor {
   readonly codes: CodeLists;
-  private readonly thresholds: ThresholdSets;
+  readonly thresholds: ThresholdSets;
+  readonly selection: DataSelectionSettings;
   private readonly medications: MedicationResolver | undefined;
-  private readonly nowMs: number;
+  readonly nowMs: number;
   private readonly patientRef: string | undefined;
   readonly unusable: Unusable[] = [];
   readonly found: Partial<Record<ExtractKey, Extracted<number | string>>> = {};
@@ -206,6 +283,7 @@ class Extractor {
   ) {
     this.codes = options.codes ?? DEFAULT_CODE_LISTS;
     this.thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+    this.selection = options.selection ?? options.thresholds?.selection ?? DEFAULT_SELECTION;
     this.medications = options.medications;
     this.nowMs = Date.parse(now);
     this.patientRef = record.patient?.id !== undefined ? `Patient/${record.patient.id}` : undefined;
@@ -239,6 +317,10 @@ class Extractor {
         this.unusable.push({ input, reference, reason: 'no-effective-time' });
         continue;
       }
+      if ('refused' in effective) {
+        this.unusable.push({ input, reference, reason: 'implausible-date', detail: effective.refused });
+        continue;
+      }
       if (effective.ms > this.nowMs + (hasTime(effective.text) ? 0 : DATE_ONLY_LEAD_MS)) {
         this.unusable.push({ input, reference, reason: 'future-dated', detail: effective.text });
         continue;
@@ -255,6 +337,7 @@ class Extractor {
     inWindow: readonly Candidate[],
     choice: Choice | undefined,
     outside: UnusableReason | undefined,
+    passedOver: MeasurementOptions['passedOver'],
   ): void {
     const within = new Set(inWindow);
     for (const c of all) {
@@ -263,6 +346,7 @@ class Extractor {
         if (outside !== undefined) this.unusable.push({ input, reference: c.reference, reason: outside, detail: c.effective.text });
       }
       else if (choice !== undefined && !c.final && choice.candidate.final) this.unusable.push({ input, reference: c.reference, reason: 'superseded-by-final' });
+      else if (passedOver !== undefined) this.unusable.push({ input, reference: c.reference, reason: passedOver.reason, detail: passedOver.detail(c) });
     }
   }
 
@@ -278,11 +362,12 @@ class Extractor {
     extraNotes: readonly ExtractionNote[],
     /** How a candidate outside the window is reported; undefined when another input may use it. */
     outside: UnusableReason | undefined,
-    quantityOf: (o: Observation) => Quantity | undefined = (o) => o.valueQuantity,
+    options: MeasurementOptions = {},
   ): Extracted | undefined {
+    const { quantityOf = (o: Observation) => o.valueQuantity, choose = chooseLatest } = options;
     const pool = all.filter(inWindow);
-    const choice = chooseLatest(pool);
-    this.reportPassedOver(input, all, pool, choice, outside);
+    const choice = choose(pool);
+    this.reportPassedOver(input, all, pool, choice, outside, options.passedOver);
     if (choice === undefined) return undefined;
     const { candidate } = choice;
     const q = quantityOf(candidate.obs);
@@ -296,9 +381,21 @@ class Extractor {
       });
       return undefined;
     }
+    const rangeKey = plausibilityKeyOf(input);
+    const range = rangeKey !== undefined ? this.selection.plausible[rangeKey] : undefined;
+    if (range !== undefined && (converted.value < range.min || converted.value > range.max)) {
+      this.unusable.push({
+        input,
+        reference: candidate.reference,
+        reason: 'implausible',
+        detail: `${converted.value} ${converted.unit}; plausible ${range.min}-${range.max}`,
+      });
+      return undefined;
+    }
     const notes: ExtractionNote[] = [...extraNotes];
     if (choice.preliminary) notes.push('preliminary');
     if (converted.convertedFrom !== undefined) notes.push('unit-converted');
+    if (options.severalNote !== undefined && pool.length > 1) notes.push(options.severalNote);
     const extracted: Extracted = {
       value: converted.value,
       unit: converted.unit,
@@ -393,16 +490,62 @@ class Extractor {
     return years < 0 ? undefined : { years, birthDate };
   }
 
-  treatment(): TreatmentTimeline {
-    type Start = { date: string; ms: number; reference: string; end?: string };
+  /** (v2) The NPC diagnosis date (onset, else recorded date) of the Condition used, for contradictory treatment dates. */
+  diagnosisMs(reference: string | undefined): number | undefined {
+    const c = this.record.conditions.find((x) => ref(x) === reference);
+    const text = c?.onsetDateTime ?? c?.onsetPeriod?.start ?? c?.recordedDate;
+    if (text === undefined) return undefined;
+    const parsed = parseFhirDateTime(text);
+    return parsed.ok ? parsed.ms : undefined;
+  }
+
+  /** A treatment record's start as epoch ms, or undefined after reporting why its date is refused (section 4 v2). */
+  private treatmentDate(reference: string, date: string | undefined): number | undefined {
+    if (date === undefined) return undefined;
+    const parsed = parseFhirDateTime(date);
+    if (parsed.ok) return parsed.ms;
+    this.unusable.push({ input: 'treatment-start', reference, reason: 'implausible-date', detail: describeDateProblem(parsed.problem, date) });
+    this.implausiblyDated.push(reference);
+    return undefined;
+  }
+
+  readonly implausiblyDated: string[] = [];
+
+  /** Whether a Procedure is radiotherapy: coded with a radiotherapy concept, or with a radiotherapy category (section 4 v2). */
+  private isRadiotherapy(p: Procedure): boolean {
+    const categories: readonly (CodeableConcept | undefined)[] = Array.isArray(p.category) ? p.category : [p.category];
+    return conceptHas(p.code, this.codes.radiotherapy) || categories.some((c) => conceptHas(c, this.codes.radiotherapy));
+  }
+
+  treatment(diagnosisMs: number | undefined): TreatmentTimeline {
+    type Start = { date: string; ms: number; reference: string; end?: string; endMs?: number; procedure?: Procedure };
     const rt: Start[] = [];
     for (const p of this.record.procedures) {
-      if (!this.mine(p.subject) || !conceptHas(p.code, this.codes.radiotherapy)) continue;
+      if (!this.mine(p.subject) || !this.isRadiotherapy(p)) continue;
       if (p.status === 'not-done' || p.status === 'entered-in-error' || p.status === 'preparation') continue;
       const date = p.performedPeriod?.start ?? p.performedDateTime;
-      const ms = date !== undefined ? Date.parse(date) : Number.NaN;
-      if (date === undefined || !Number.isFinite(ms)) continue;
-      rt.push({ date, ms, reference: ref(p), ...(p.performedPeriod?.end !== undefined ? { end: p.performedPeriod.end } : {}) });
+      const reference = ref(p);
+      const ms = this.treatmentDate(reference, date);
+      if (date === undefined || ms === undefined) continue;
+      const end = p.performedPeriod?.end;
+      const endMs = end !== undefined ? this.treatmentDate(reference, end) : undefined;
+      if (end !== undefined && endMs === undefined) continue;
+      if (endMs !== undefined && endMs < ms) {
+        this.unusable.push({ input: 'treatment-start', reference, reason: 'implausible-date', detail: `RT end ${end ?? ''} is before its start ${date}` });
+        this.implausiblyDated.push(reference);
+        continue;
+      }
+      if (diagnosisMs !== undefined && wholeDays(ms, diagnosisMs) > this.selection.rtBeforeDiagnosisDays) {
+        this.unusable.push({
+          input: 'treatment-start',
+          reference,
+          reason: 'implausible-date',
+          detail: `RT start ${date} is ${wholeDays(ms, diagnosisMs)} days before the NPC diagnosis`,
+        });
+        this.implausiblyDated.push(reference);
+        continue;
+      }
+      rt.push({ date, ms, reference, procedure: p, ...(end !== undefined && endMs !== undefined ? { end, endMs } : {}) });
     }
     const chemo: (Start & { agents: Recognition[] })[] = [];
     for (const m of this.record.medicationAdministrations) {
@@ -411,8 +554,8 @@ class Extractor {
       const agents = recogniseMedicationUse(m, this.codes, this.medications);
       if (agents.length === 0) continue;
       const date = m.effectivePeriod?.start ?? m.effectiveDateTime;
-      const ms = date !== undefined ? Date.parse(date) : Number.NaN;
-      if (date === undefined || !Number.isFinite(ms)) continue;
+      const ms = this.treatmentDate(ref(m), date);
+      if (date === undefined || ms === undefined) continue;
       chemo.push({ date, ms, reference: ref(m), agents });
     }
     const earliest = <S extends Start>(xs: S[]) => [...xs].sort((a, b) => a.ms - b.ms || a.reference.localeCompare(b.reference))[0];
@@ -421,20 +564,106 @@ class Extractor {
     const start = earliest<Start>([...rt, ...chemo]);
     const systemicBeforeRt =
       systemic !== undefined && systemic.ms <= this.nowMs && (rtStart === undefined || utcDay(systemic.ms) < utcDay(rtStart.ms));
-    const schedule = dayDoseReached(this.thresholds.tbf.postTbfTimepoint);
-    const postWindowDay = schedule.kind === 'computed' ? schedule.day : undefined;
-    const postWindowStart =
-      rtStart !== undefined && postWindowDay !== undefined ? new Date(rtStart.ms + postWindowDay * DAY_MS).toISOString() : undefined;
+    const window = rtStart !== undefined ? this.postWindow(rtStart.ms, rtStart.endMs, rtStart.procedure) : undefined;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const undated = this.implausiblyDated.length > 0 && start === undefined;
     return {
       ...(start !== undefined ? { start: { date: start.date, reference: start.reference } } : {}),
       ...(rtStart !== undefined ? { rtStart: { date: rtStart.date, reference: rtStart.reference } } : {}),
       ...(systemic !== undefined ? { systemicStart: { date: systemic.date, reference: systemic.reference, agents: systemic.agents } } : {}),
       systemicBeforeRt,
       ...(rtStart?.end !== undefined ? { rtEnd: rtStart.end } : {}),
-      ...(postWindowStart !== undefined ? { postWindowStart } : {}),
-      ...(postWindowDay !== undefined ? { postWindowDay } : {}),
-      recorded: start !== undefined,
-      started: start !== undefined && start.ms <= this.nowMs,
+      ...(window?.startMs !== undefined ? { postWindowStart: iso(window.startMs) } : {}),
+      ...(window?.day !== undefined ? { postWindowDay: window.day } : {}),
+      ...(window?.endMs !== undefined ? { postWindowEnd: iso(window.endMs), postWindowBasis: window.basis } : {}),
+      ...(window?.targetMs !== undefined ? { fortyGyDate: iso(window.targetMs) } : {}),
+      ...(window?.dose !== undefined ? { deliveredDose: window.dose } : {}),
+      implausiblyDated: [...this.implausiblyDated],
+      // A treatment record whose date cannot be read still says a treatment exists: no pre-treatment decision on it.
+      recorded: start !== undefined || undated,
+      started: (start !== undefined && start.ms <= this.nowMs) || undated,
+    };
+  }
+
+  /** The delivered dose on an RT Procedure: mCODE dose delivered to volume (the highest total among volumes). */
+  private deliveredDose(p: Procedure | undefined): { totalGy?: number; fractions?: number } | undefined {
+    let best: { totalGy?: number; fractions?: number } | undefined;
+    // Read defensively: the extension's members are not checked by the loader's shapes, and a malformed dose
+    // must not hide the RT course itself.
+    const extensions: unknown = p?.extension;
+    for (const ext of Array.isArray(extensions) ? (extensions as unknown[]) : []) {
+      if (!isObject(ext) || ext['url'] !== MCODE_DOSE_DELIVERED_TO_VOLUME || !Array.isArray(ext['extension'])) continue;
+      const parts = (ext['extension'] as unknown[]).filter(isObject);
+      const part = (url: string): Record<string, unknown> | undefined => parts.find((e) => e['url'] === url);
+      const q = part('totalDoseDelivered')?.['valueQuantity'];
+      const quantity: Quantity | undefined = isObject(q)
+        ? {
+            ...(typeof q['value'] === 'number' ? { value: q['value'] } : {}),
+            ...(typeof q['code'] === 'string' ? { code: q['code'] } : {}),
+            ...(typeof q['unit'] === 'string' ? { unit: q['unit'] } : {}),
+            ...(typeof q['system'] === 'string' ? { system: q['system'] } : {}),
+          }
+        : undefined;
+      const dose = convertQuantity(quantity, 'dose');
+      const fractions = part('fractionsDelivered')?.['valueUnsignedInt'] ?? part('fractionsDelivered')?.['valuePositiveInt'];
+      const totalGy = dose.ok && dose.value > 0 ? dose.value : undefined;
+      const count = typeof fractions === 'number' && Number.isInteger(fractions) && fractions > 0 ? fractions : undefined;
+      if (totalGy === undefined && count === undefined) continue;
+      if (best === undefined || (totalGy ?? 0) > (best.totalGy ?? 0)) {
+        best = { ...(totalGy !== undefined ? { totalGy } : {}), ...(count !== undefined ? { fractions: count } : {}) };
+      }
+    }
+    return best;
+  }
+
+  /**
+   * (v2) The Post-TBF window (clinical-spec.md section 4): from the day 40 Gy is reached on the schedule (day 25)
+   * to the RT end, or RT start + 35 days without one. With a delivered dose recorded, the dose per fraction
+   * comes from it and the window spans 36-46 Gy delivered (and ends at the RT end at the latest).
+   */
+  private postWindow(
+    startMs: number,
+    endMs: number | undefined,
+    p: Procedure | undefined,
+  ): { startMs?: number; day?: number; endMs?: number; basis: NonNullable<TreatmentTimeline['postWindowBasis']>; targetMs?: number; dose?: TreatmentTimeline['deliveredDose'] } {
+    const schedule = this.thresholds.tbf.postTbfTimepoint;
+    const recorded = this.deliveredDose(p);
+    const at = (day: number) => startMs + day * DAY_MS;
+    if (recorded === undefined) {
+      const reached = dayDoseReached(schedule);
+      if (reached.kind !== 'computed') return { basis: 'close-day' };
+      const close = at(this.selection.postWindowCloseDay);
+      return {
+        startMs: at(reached.day),
+        day: reached.day,
+        endMs: endMs ?? close,
+        basis: endMs !== undefined ? 'rt-end' : 'close-day',
+        targetMs: at(reached.day),
+      };
+    }
+    const dosePerFractionGy =
+      recorded.totalGy !== undefined && recorded.fractions !== undefined ? snapDecimal(recorded.totalGy / recorded.fractions) : schedule.dosePerFractionGy;
+    const dose = { ...recorded, dosePerFractionGy };
+    const dayOf = (doseGy: number) => {
+      const r = dayDoseReached({ ...schedule, doseGy, dosePerFractionGy });
+      return r.kind === 'computed' ? r.day : undefined;
+    };
+    const { min, max } = this.selection.postWindowDoseGy;
+    const open = dayOf(min);
+    const last = dayOf(max);
+    const target = dayOf(schedule.doseGy);
+    if (open === undefined || last === undefined || target === undefined) return { basis: 'delivered-dose', dose };
+    const delivered = recorded.totalGy ?? (recorded.fractions ?? 0) * dosePerFractionGy;
+    // A course that delivered less than the window's lower dose never reached it.
+    if (delivered < min) return { basis: 'delivered-dose', dose, targetMs: at(target) };
+    const doseEnd = at(last + 1);
+    return {
+      startMs: at(open),
+      day: open,
+      endMs: endMs !== undefined ? Math.min(endMs, doseEnd) : doseEnd,
+      basis: 'delivered-dose',
+      targetMs: at(target),
+      dose,
     };
   }
 
@@ -510,34 +739,63 @@ class Extractor {
  */
 export function extractInputs(record: PatientRecord, now: string, options: ExtractOptions = {}): Extraction {
   const x = new Extractor(record, now, options);
-  const { codes } = x;
+  const { codes, selection } = x;
   const project = (code: string): CodeRef[] => [{ system: codes.projectSystem, code }];
   const npcCondition = x.npcCondition();
   const disease = x.disease();
   const age = x.age();
-  const treatment = x.treatment();
+  const treatment = x.treatment(x.diagnosisMs(npcCondition?.reference));
   // One definition (the timeline's): systemic therapy on an earlier UTC day than RT, or with no RT recorded.
   const systemicTherapyBeforeRt = treatment.systemicBeforeRt;
   const residualOutcomeDue = residualDue(treatment, Date.parse(now), options.residualDueDays ?? RESIDUAL_DUE_DAYS);
 
   const startMs = treatment.start !== undefined ? Date.parse(treatment.start.date) : undefined;
-  const preTreatment = (c: Candidate) => startMs === undefined || c.effective.ms < startMs;
+  // (v2) Treatment is recorded but no record's date can be read: no measurement can be placed before or after it.
+  const unplaceable = treatment.start === undefined && treatment.implausiblyDated.length > 0;
+  const preTreatment = (c: Candidate) => !unplaceable && (startMs === undefined || c.effective.ms < startMs);
   const preNotes: ExtractionNote[] = treatment.recorded ? [] : ['assumed-pre-treatment'];
+  const preOutside: UnusableReason = unplaceable ? 'unplaceable' : 'not-pre-treatment';
 
   // Pre-TBF: the latest TBF before treatment start (or the latest, assumed pre-treatment).
   const tbf = x.candidates('pre-tbf', project(codes.project.tumorBloodFlow));
   // Later TBFs are not reported against Pre-TBF: they are the Post-TBF candidates.
-  const preTbf = x.measurement('pre-tbf', tbf, preTreatment, 'tbf', preNotes, undefined);
+  let preTbf = x.measurement('pre-tbf', tbf, preTreatment, 'tbf', preNotes, unplaceable ? 'unplaceable' : undefined);
+  // (v2) Pre-TBF at most 28 days before treatment start (before treatment: before the request).
+  if (preTbf !== undefined) {
+    const days = wholeDays(Date.parse(preTbf.provenance.effective), startMs ?? x.nowMs);
+    if (days > selection.recencyDays.preTbf) {
+      x.unusable.push({
+        input: 'pre-tbf',
+        reference: preTbf.provenance.reference,
+        reason: 'stale',
+        detail: `measured ${days} days before ${startMs !== undefined ? 'treatment start' : 'this request'}; at most ${selection.recencyDays.preTbf}`,
+        ageDays: days,
+      });
+      delete x.found['pre-tbf'];
+      preTbf = undefined;
+    }
+  }
 
-  // Post-TBF: measured on or after RT start + day 25 and before RT end; none without an RT start.
+  // Post-TBF: in the window from the 40 Gy day to RT end (or RT start + 35 days, or 46 Gy delivered), the scan
+  // closest to the 40 Gy date; none without an RT start.
   let postTbf: Extracted | undefined;
   const windowStartMs = treatment.postWindowStart !== undefined ? Date.parse(treatment.postWindowStart) : undefined;
-  const rtEndMs = treatment.rtEnd !== undefined ? Date.parse(treatment.rtEnd) : Number.POSITIVE_INFINITY;
-  const inPostWindow = (c: Candidate) => windowStartMs !== undefined && c.effective.ms >= windowStartMs && c.effective.ms < rtEndMs;
-  if (windowStartMs !== undefined) {
+  const windowEndMs = treatment.postWindowEnd !== undefined ? Date.parse(treatment.postWindowEnd) : Number.POSITIVE_INFINITY;
+  const fortyGyMs = treatment.fortyGyDate !== undefined ? Date.parse(treatment.fortyGyDate) : Number.NaN;
+  const inPostWindow = (c: Candidate) => windowStartMs !== undefined && c.effective.ms >= windowStartMs && c.effective.ms < windowEndMs;
+  const rtStartMs = treatment.rtStart !== undefined ? Date.parse(treatment.rtStart.date) : Number.NaN;
+  const closest: MeasurementOptions = {
+    choose: chooseClosest(fortyGyMs),
+    severalNote: 'closest-to-40-gy',
+    passedOver: {
+      reason: 'not-closest-to-40-gy',
+      detail: (c) => `${c.effective.text}, RT day ${wholeDays(rtStartMs, c.effective.ms)}; the 40 Gy date is ${treatment.fortyGyDate?.slice(0, 10) ?? ''}`,
+    },
+  };
+  if (treatment.rtStart !== undefined) {
     const postTbfPool = tbf.filter((c) => !preTreatment(c));
-    postTbf = x.measurement('post-tbf', postTbfPool, inPostWindow, 'tbf', ['timepoint-inferred'], 'outside-window');
-  } else if (treatment.recorded) {
+    postTbf = x.measurement('post-tbf', postTbfPool, inPostWindow, 'tbf', ['timepoint-inferred'], 'outside-window', closest);
+  } else if (treatment.recorded && !unplaceable) {
     for (const c of tbf.filter((c) => !preTreatment(c))) {
       x.unusable.push({ input: 'post-tbf', reference: c.reference, reason: 'no-rt-start', detail: c.effective.text });
     }
@@ -557,10 +815,10 @@ export function extractInputs(record: PatientRecord, now: string, options: Extra
 
   // Pre-treatment measurements: EBV DNA, tumor volume, ICTOS and its features.
   const pre = (input: ExtractKey, refs: CodeRef[], kind: MeasurementKind) =>
-    x.measurement(input, x.candidates(input, refs), preTreatment, kind, preNotes, 'not-pre-treatment');
+    x.measurement(input, x.candidates(input, refs), preTreatment, kind, preNotes, preOutside);
   const ebv = pre('ebv-dna', [...codes.ebvDna], 'ebv');
   const volume = pre('tumor-volume', project(codes.project.primaryTumorVolume), 'volume');
-  const ictos = pre('ictos', project(codes.project.ictos), 'score');
+  let ictos = pre('ictos', project(codes.project.ictos), 'score');
   const features = (ids: Record<IctosFeature, [ExtractKey, string]>) => {
     const out: Partial<Record<IctosFeature, number>> = {};
     for (const [f, [input, code]] of Object.entries(ids) as [IctosFeature, [ExtractKey, string]][]) {
@@ -569,16 +827,43 @@ export function extractInputs(record: PatientRecord, now: string, options: Extra
     }
     return Object.keys(out).length > 0 ? out : undefined;
   };
-  const zFeatures = features({
+  const Z_KEYS: Record<IctosFeature, [ExtractKey, string]> = {
     skewness: ['skewness-z', codes.project.skewnessZ],
     glcmVariance: ['glcm-variance-z', codes.project.glcmVarianceZ],
     glrlmLrhgle: ['glrlm-lrhgle-z', codes.project.glrlmLrhgleZ],
-  });
-  const rawFeatures = features({
+  };
+  const RAW_KEYS: Record<IctosFeature, [ExtractKey, string]> = {
     skewness: ['skewness', codes.project.skewness],
     glcmVariance: ['glcm-variance', codes.project.glcmVariance],
     glrlmLrhgle: ['glrlm-lrhgle', codes.project.glrlmLrhgle],
-  });
+  };
+  let zFeatures = features(Z_KEYS);
+  let rawFeatures = features(RAW_KEYS);
+
+  // (v2) A recorded ICTOS and the ICTOS computed from the z-scored features of the same MRI (same day) that
+  // differ in class or by more than 0.01 are conflicting: neither is used (clinical-spec.md section 4).
+  if (ictos !== undefined && zFeatures !== undefined) {
+    const day = ictos.provenance.effective.slice(0, 10);
+    const zs = ICTOS_FEATURES.map((f) => x.found[Z_KEYS[f][0]]);
+    const sameMri = zs.every((z) => z !== undefined && z.provenance.effective.slice(0, 10) === day);
+    if (sameMri) {
+      const set = x.thresholds.ictos;
+      const computed = snapDecimal(ICTOS_FEATURES.reduce((sum, f) => sum + set.coefficients[f] * (zFeatures?.[f] ?? 0), 0));
+      const recorded = ictos.value;
+      const classDiffers = recorded > set.cutoff !== computed > set.cutoff;
+      if (classDiffers || Math.abs(recorded - computed) > 0.01) {
+        const detail = `recorded ICTOS ${recorded} vs ${computed} computed from the z-scored features of the same MRI (${day})`;
+        for (const key of ['ictos', ...ICTOS_FEATURES.map((f) => Z_KEYS[f][0])] as const) {
+          const e = x.found[key];
+          if (e !== undefined) x.unusable.push({ input: key, reference: e.provenance.reference, reason: 'conflicting', detail });
+          delete x.found[key];
+        }
+        ictos = undefined;
+        zFeatures = undefined;
+        rawFeatures = undefined;
+      }
+    }
+  }
 
   // Maximum primary tumor diameter, pre-treatment and at the 40 Gy timepoint (for the atrophy rate).
   const diameterRefs = project(codes.project.maxTumorDiameter);
@@ -588,9 +873,40 @@ export function extractInputs(record: PatientRecord, now: string, options: Extra
       ? o.component?.find((comp) => conceptHas(comp.code, [codes.tumorSize.longestDimension]))?.valueQuantity
       : o.valueQuantity;
   const diameters = [...x.candidates('mptd-pre', diameterRefs), ...x.candidates('mptd-pre', tumorSizeRefs)];
-  x.measurement('mptd-pre', diameters, preTreatment, 'diameter', preNotes, undefined, diameterOf);
-  if (windowStartMs !== undefined) {
-    x.measurement('mptd-post', diameters.filter((c) => !preTreatment(c)), inPostWindow, 'diameter', ['timepoint-inferred'], 'outside-window', diameterOf);
+  x.measurement('mptd-pre', diameters, preTreatment, 'diameter', preNotes, undefined, { quantityOf: diameterOf });
+  if (treatment.rtStart !== undefined) {
+    x.measurement('mptd-post', diameters.filter((c) => !preTreatment(c)), inPostWindow, 'diameter', ['timepoint-inferred'], 'outside-window', {
+      ...closest,
+      quantityOf: diameterOf,
+    });
+  }
+
+  // (v2) Recency: before treatment, the recommendation's inputs must be recent (counted to the request).
+  // Stale values stay in `found` (flagged) and are named to the core, which treats them as missing.
+  const stale: StaleInput[] = [];
+  if (!treatment.started) {
+    const { mri, ebvDna, staging: stagingDays } = selection.recencyDays;
+    const windows: [ExtractKey, number, InputId][] = [
+      ['ictos', mri, 'ictos'],
+      ...ICTOS_FEATURES.map((f): [ExtractKey, number, InputId] => [Z_KEYS[f][0], mri, FEATURE_INPUT_ID[f]]),
+      // Raw features stand for the z-scores only when no z-score is given (the core's source order).
+      ...(zFeatures === undefined ? ICTOS_FEATURES.map((f): [ExtractKey, number, InputId] => [RAW_KEYS[f][0], mri, FEATURE_INPUT_ID[f]]) : []),
+      ['tumor-volume', mri, 'tumor-volume'],
+      ['ebv-dna', ebvDna, 'ebv-dna'],
+      ['t-category', stagingDays, 't-category'],
+      ['n-category', stagingDays, 'n-category'],
+      ['m-category', stagingDays, 'm-category'],
+      ['stage-group', stagingDays, 'stage-group'],
+    ];
+    for (const [key, limit, id] of windows) {
+      const e = x.found[key];
+      if (e === undefined) continue;
+      const ageDays = wholeDays(Date.parse(e.provenance.effective), x.nowMs);
+      if (ageDays <= limit) continue;
+      x.found[key] = { ...e, provenance: { ...e.provenance, notes: [...e.provenance.notes, 'stale'] } };
+      x.unusable.push({ input: key, reference: e.provenance.reference, reason: 'stale', detail: `measured ${ageDays} days ago; at most ${limit}`, ageDays });
+      if (!stale.some((s) => s.input === id)) stale.push({ input: id, ageDays });
+    }
   }
 
   if (treatment.start !== undefined) {
@@ -629,6 +945,7 @@ export function extractInputs(record: PatientRecord, now: string, options: Extra
     treatmentStarted: treatment.started,
     systemicTherapyBeforeRt,
     residualOutcomeDue,
+    ...(stale.length > 0 ? { stale } : {}),
   };
   return {
     now,

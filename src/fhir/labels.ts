@@ -16,6 +16,7 @@ import {
   type Problem,
 } from '../core';
 import type { ExtractKey, Extracted, Extraction, ExtractionNote, Unusable } from './extract';
+import { wholeDays } from './selection';
 
 /** What each extracted input is called on a card or in the app. */
 export const INPUT_LABELS: Readonly<Record<ExtractKey, string>> = {
@@ -47,12 +48,40 @@ export function describeNote(note: ExtractionNote, e: Extracted<number | string>
     case 'assumed-pre-treatment':
       return 'assumed pre-treatment: no treatment recorded';
     case 'timepoint-inferred': {
-      const day = extraction.treatment.postWindowDay ?? 25;
-      return `40 Gy timepoint inferred from the RT start (on or after day ${day})`;
+      const t = extraction.treatment;
+      const day = t.postWindowDay ?? 25;
+      const dose = t.deliveredDose;
+      if (t.postWindowBasis === 'delivered-dose' && dose !== undefined) {
+        return `40 Gy timepoint inferred from the RT start and the recorded dose (${dose.dosePerFractionGy} Gy per fraction; window from day ${day}, 36-46 Gy delivered)`;
+      }
+      const end = t.postWindowBasis === 'close-day' ? `; no RT end recorded, the window closes on ${t.postWindowEnd?.slice(0, 10) ?? 'day 35'}` : '';
+      return `40 Gy timepoint inferred from the RT start (on or after day ${day}${end})`;
     }
     case 'unit-converted':
       return `converted from ${e.provenance.recordedUnit ?? 'the recorded unit'}`;
+    case 'closest-to-40-gy':
+      return `the scan closest to the 40 Gy date (${extraction.treatment.fortyGyDate?.slice(0, 10) ?? 'RT day 25'}) among several in the window`;
+    case 'stale': {
+      const key = (Object.keys(extraction.found) as ExtractKey[]).find((k) => extraction.found[k] === e) ?? 'ictos';
+      return staleText(key, wholeDays(Date.parse(e.provenance.effective), Date.parse(extraction.now)));
+    }
   }
+}
+
+/**
+ * (v2) "stale: measured 45 days ago; the study used an MRI within 2 weeks before treatment" (clinical-spec.md
+ * section 4, Recency; Dong 2019 Methods).
+ */
+export function staleText(input: ExtractKey, ageDays: number): string {
+  const basis =
+    input === 'ebv-dna'
+      ? 'the study used pre-treatment plasma EBV DNA'
+      : input === 't-category' || input === 'n-category' || input === 'm-category' || input === 'stage-group'
+        ? 'the recommendation needs current staging'
+        : input === 'pre-tbf'
+          ? 'Pre-TBF must be measured shortly before treatment'
+          : 'the study used an MRI within 2 weeks before treatment';
+  return `stale: measured ${ageDays} days ago; ${basis}`;
 }
 
 /** The value as recorded with its comparator ("<500"), or the plain value. */
@@ -77,6 +106,11 @@ export const UNUSABLE_TEXT: Readonly<Record<Unusable['reason'], string>> = {
   'unit-international-units': 'IU/mL is not comparable with copies/mL',
   'unit-log-scale': 'log scale is not comparable with copies/mL',
   'value-missing': 'no numeric value',
+  implausible: 'the value is outside the plausible range',
+  'implausible-date': 'the date is not plausible',
+  unplaceable: 'cannot be placed before or after treatment (a treatment record has an implausible date)',
+  stale: 'stale (older than its recency window)',
+  'not-closest-to-40-gy': 'another scan in the window is closer to the 40 Gy date',
 };
 
 /** Why a supplied input cannot be used by a rule. */
@@ -88,16 +122,23 @@ export const PROBLEM_TEXT: Readonly<Record<Problem['reason'], string>> = {
   unrecognised: 'not a recognised value',
   'not-configured': 'needs site configuration that is not set (normalization of the raw features)',
   ambiguous: 'ambiguous without the AJCC edition or the M category',
+  stale: 'too old for the treatment-selection recommendation',
+  implausible: 'outside the plausible range',
 };
 
 /** "Pre-TBF (…): Observation/x not used, unit cannot be converted (mmHg)". */
 export function describeUnusable(u: Unusable): string {
+  if (u.reason === 'stale' && u.ageDays !== undefined && u.input !== 'pre-tbf') {
+    return `${INPUT_LABELS[u.input]}: ${u.reference} not used for the treatment-selection recommendation, ${staleText(u.input, u.ageDays)}`;
+  }
   return `${INPUT_LABELS[u.input]}: ${u.reference} not used, ${UNUSABLE_TEXT[u.reason]}${u.detail !== undefined ? ` (${u.detail})` : ''}`;
 }
 
-/** "T category: recorded with conflicting values". */
+/** "T category: recorded with conflicting values"; (v2) "ICTOS (recorded score): stale: measured 45 days ago; ...". */
 export function describeProblem(p: Problem): string {
-  return `${INPUT_LABELS[p.input as ExtractKey] ?? p.input}: ${PROBLEM_TEXT[p.reason]}`;
+  const label = INPUT_LABELS[p.input as ExtractKey] ?? p.input;
+  if (p.reason === 'stale' && p.ageDays !== undefined) return `${label}: ${staleText(p.input as ExtractKey, p.ageDays)}`;
+  return `${label}: ${PROBLEM_TEXT[p.reason]}`;
 }
 
 /** The studied populations, one sentence for cards and app. */

@@ -28,7 +28,15 @@ const SHAPES: Readonly<Record<string, z.ZodType>> = {
     component: z.array(z.looseObject({ code: concept.optional(), valueQuantity: quantity.optional() })).optional(),
   }),
   Condition: z.looseObject({ ...base, code: concept.optional(), clinicalStatus: concept.optional(), verificationStatus: concept.optional() }),
-  Procedure: z.looseObject({ ...base, status: str.optional(), code: concept.optional(), performedPeriod: period.optional(), performedDateTime: str.optional() }),
+  Procedure: z.looseObject({
+    ...base,
+    status: str.optional(),
+    code: concept.optional(),
+    // (v2) A radiotherapy category; R4 has one, a list is tolerated.
+    category: z.union([concept, z.array(concept)]).optional(),
+    performedPeriod: period.optional(),
+    performedDateTime: str.optional(),
+  }),
   MedicationAdministration: z.looseObject({ ...base, status: str.optional(), medicationCodeableConcept: concept.optional(), effectivePeriod: period.optional(), effectiveDateTime: str.optional() }),
 };
 

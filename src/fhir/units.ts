@@ -16,6 +16,8 @@ export const TARGET_UNITS = {
   diameter: 'mm',
   ebv: '{copies}/mL',
   score: '1',
+  /** (v2) A delivered radiotherapy dose (mCODE records it in cGy). */
+  dose: 'Gy',
 } as const;
 export type MeasurementKind = keyof typeof TARGET_UNITS;
 

@@ -50,22 +50,22 @@ function sequentialIds(): () => string {
   return () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
 }
 
-const tbfForm = (over: Record<string, string> = {}) => ({ 'tbf-date': '2026-03-02', 'tbf-value': '150', ...over });
+const tbfForm = (over: Record<string, string> = {}) => ({ 'tbf-date': '2026-05-25', 'tbf-value': '150', ...over });
 const signalsForm = (control: string, label: string, pd: string, over: Record<string, string> = {}) => ({
-  'tbf-date': '2026-03-02',
+  'tbf-date': '2026-05-25',
   'asl-si-control': control,
   'asl-si-label': label,
   'asl-si-pd': pd,
   ...over,
 });
 const radiomicsForm = (over: Record<string, string> = {}) => ({
-  'radiomics-date': '2026-02-20',
+  'radiomics-date': '2026-05-20',
   'skewness-z': '0.5',
   'glcm-variance-z': '-0.25',
   'glrlm-lrhgle-z': '1.2',
   ...over,
 });
-const volumeForm = (over: Record<string, string> = {}) => ({ 'volume-date': '2026-02-20', 'volume-ml': '28.4', ...over });
+const volumeForm = (over: Record<string, string> = {}) => ({ 'volume-date': '2026-05-20', 'volume-ml': '28.4', ...over });
 
 /** TBF per unit of (SIcontrol − SIlabel) / SIPD with the default constants of Liu 2022 Eq. 2. */
 const ASL_FACTOR = (() => {
@@ -103,7 +103,7 @@ describe('validation of the capture forms (nothing is sent unless valid)', () =>
     { case: '1 January 1990 is accepted', form: 'tbf', fields: tbfForm({ 'tbf-date': '1990-01-01' }) },
     { case: '31 December 1989 is before 1990', form: 'tbf', fields: tbfForm({ 'tbf-date': '1989-12-31' }), errors: { 'tbf-date': /before 1990/ } },
     { case: 'a two-digit-year date 0050-01-01 is before 1990', form: 'tbf', fields: tbfForm({ 'tbf-date': '0050-01-01' }), errors: { 'tbf-date': /before 1990/ } },
-    { case: 'a date with surrounding spaces is accepted', form: 'tbf', fields: tbfForm({ 'tbf-date': ' 2026-03-02 ' }) },
+    { case: 'a date with surrounding spaces is accepted', form: 'tbf', fields: tbfForm({ 'tbf-date': ' 2026-05-25 ' }) },
     { case: 'the radiomics MRI date is required', form: 'radiomics', fields: radiomicsForm({ 'radiomics-date': '' }), errors: { 'radiomics-date': /^Enter the date of the MRI/ } },
     { case: 'a radiomics MRI after today is rejected', form: 'radiomics', fields: radiomicsForm({ 'radiomics-date': '2026-06-02' }), errors: { 'radiomics-date': /after today/ } },
     { case: 'the volume MRI date is required', form: 'volume', fields: volumeForm({ 'volume-date': '  ' }), errors: { 'volume-date': /^Enter the date of the MRI/ } },
@@ -145,7 +145,7 @@ describe('validation of the capture forms (nothing is sent unless valid)', () =>
     {
       case: 'neither the value nor the signals: asks for one of them',
       form: 'tbf',
-      fields: { 'tbf-date': '2026-03-02', 'tbf-value': ' ', 'asl-si-control': '', 'asl-si-label': '', 'asl-si-pd': '' },
+      fields: { 'tbf-date': '2026-05-25', 'tbf-value': ' ', 'asl-si-control': '', 'asl-si-label': '', 'asl-si-pd': '' },
       errors: { 'tbf-value': /^Enter the tumor blood flow, or the three ASL signal values/ },
     },
     {
@@ -275,7 +275,7 @@ describe('tumor blood flow (Liu 2022 Eq. 2)', () => {
     expect(capture.tbf).toBe(Math.round(expected.tbf * 100) / 100);
     expect(capture.constants).toEqual(ASL_DEFAULTS);
     expect(capture.signals).toEqual({ siControl: 812.4, siLabel: 790.1, siPd: 1500 });
-    expect(capture.date).toBe('2026-03-02');
+    expect(capture.date).toBe('2026-05-25');
   });
 
   test('a computed TBF is written to 2 decimals with a method and a note naming Eq. 2, the signals and every constant', () => {
@@ -304,7 +304,7 @@ describe('tumor blood flow (Liu 2022 Eq. 2)', () => {
 
   test('the Liu 2022 Fig. 4 Pre-TBF of 170.67 entered directly is written as 170.67 mL/(100.g)/min, without method or note', () => {
     const capture = valueOf(validateTbfForm(tbfForm({ 'tbf-value': '170.67' }), TODAY));
-    expect(capture).toEqual({ date: '2026-03-02', tbf: 170.67, source: 'entered' });
+    expect(capture).toEqual({ date: '2026-05-25', tbf: 170.67, source: 'entered' });
     const obs = tbfObservation(capture, CTX);
     expect(obs.valueQuantity).toEqual({ value: 170.67, unit: 'mL/100 g/min', system: 'http://unitsofmeasure.org', code: 'mL/(100.g)/min' });
     expect(obs.method).toBeUndefined();
@@ -313,7 +313,7 @@ describe('tumor blood flow (Liu 2022 Eq. 2)', () => {
 
   test('the builders take only validated captures: the brand is checked by tsc and absent at run time', () => {
     // @ts-expect-error a hand-made object is not a validated TbfCapture
-    const handMade: TbfCapture = { date: '2026-03-02', tbf: 150, source: 'entered' };
+    const handMade: TbfCapture = { date: '2026-05-25', tbf: 150, source: 'entered' };
     expect(valueOf(validateTbfForm(tbfForm(), TODAY))).toEqual(handMade);
   });
 
@@ -432,7 +432,7 @@ describe('the Observations written', () => {
         code: { coding: [{ system: PROJECT_CODE_SYSTEM, code, display }], text: display },
         subject: { reference: `Patient/${PATIENT_ID}` },
       });
-      expect(obs.effectiveDateTime).toMatch(/^2026-0[23]-\d\d$/);
+      expect(obs.effectiveDateTime).toMatch(/^2026-05-\d\d$/);
       expect(obs.id).toBeUndefined();
     }
   });
@@ -574,9 +574,9 @@ describe('round trip: what the app writes is what the service reads (extractInpu
     expect(x.found['pre-tbf']).toMatchObject({
       value: 170.67,
       unit: 'mL/(100.g)/min',
-      provenance: { reference: 'Observation/tbf-1', effective: '2026-03-02', status: 'final', recordedValue: 170.67, recordedUnit: 'mL/(100.g)/min' },
+      provenance: { reference: 'Observation/tbf-1', effective: '2026-05-25', status: 'final', recordedValue: 170.67, recordedUnit: 'mL/(100.g)/min' },
     });
-    expect(x.found['skewness-z']).toMatchObject({ value: 0.5, unit: '1', provenance: { reference: 'Observation/committed-1', effective: '2026-02-20' } });
+    expect(x.found['skewness-z']).toMatchObject({ value: 0.5, unit: '1', provenance: { reference: 'Observation/committed-1', effective: '2026-05-20' } });
     expect(x.found['glcm-variance-z']).toMatchObject({ value: -0.25, unit: '1' });
     expect(x.found['glrlm-lrhgle-z']).toMatchObject({ value: 1.2, unit: '1' });
     expect(x.found.ictos).toMatchObject({ value: radiomics.ictos.score, unit: '1', provenance: { reference: 'Observation/committed-4' } });

@@ -65,3 +65,28 @@ describe('card summaries follow the wording rules (clinical-spec.md section 8, v
     if (/^Low ICTOS \([^)]*\), (low|high) risk: (CCRT alone|consider a trial)/.test(summary)) expect(summary).toContain('not yet validated in larger populations');
   });
 });
+
+// conventions.md findings (v2): a value that is present but unusable is named in `missing` with its reason.
+describe('findings name why a present input was unusable (conventions.md, v2)', () => {
+  const findingsOfScenario = (file: string) => {
+    const s = scenarios.find((x) => x.file === file) as Scenario;
+    return patientViewCards(context(s)).flatMap((b) => b.card.extension['org.npc-cds.findings']);
+  };
+  test.each([
+    { file: 'stale-ictos.bundle.json', rule: 'recommendation', problem: { input: 'ictos', reason: 'stale' } },
+    { file: 'stale-ebv-dna.bundle.json', rule: 'risk', problem: { input: 'ebv-dna', reason: 'stale' } },
+    { file: 'ictos-contradicts-its-features.bundle.json', rule: 'ictos', problem: { input: 'ictos', reason: 'conflicting' } },
+    { file: 'tbf-unit-not-convertible.bundle.json', rule: 'pre-tbf-response', problem: { input: 'pre-tbf', reason: 'unconvertible-unit' } },
+    { file: 'implausible-tbf.bundle.json', rule: 'pre-tbf-response', problem: { input: 'pre-tbf', reason: 'implausible' } },
+  ])('$file: the $rule finding names $problem.input as $problem.reason', ({ file, rule, problem }) => {
+    const f = findingsOfScenario(file).find((x) => x.rule === rule);
+    expect(f?.missing).toContain(problem.input);
+    expect(f?.problems).toContainEqual(problem);
+  });
+
+  test('an input that is simply absent carries no problem (low ICTOS, tumor volume not recorded)', () => {
+    const f = findingsOfScenario('low-ictos-risk-indeterminate.bundle.json').find((x) => x.rule === 'risk');
+    expect(f?.missing).toContain('tumor-volume');
+    expect(f?.problems).toBeUndefined();
+  });
+});

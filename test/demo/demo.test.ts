@@ -60,6 +60,7 @@ describe('the embedded demo', () => {
     expect(demo.config.smartApp).toMatchObject({ redirectUrl: `${baseUrl}/app/index.html`, allowedIss: [demo.launcher.issuer], standaloneIss: demo.launcher.issuer });
   });
 
+  // Each patient is read from the in-process FHIR server, which scans every stored resource per search: a generous timeout.
   test('between them the demo patients reach every outcome of every TBF rule and every recommendation tier, read from the FHIR server', async () => {
     const outcomes = new Map<string, Set<string>>();
     for (const p of DEMO_PATIENTS) {
@@ -74,7 +75,7 @@ describe('the embedded demo', () => {
     }
     expect([...(outcomes.get('order-check') ?? [])]).toEqual([]);
     expect([...(outcomes.get('recommendation') ?? [])].sort()).toEqual(['ccrt-alone', 'clinical-trial', 'ict-ccrt', 'insufficient-data', 'not-applicable', 'undetermined']);
-  });
+  }, 60_000);
 
   test('the demo’s FHIR server answers browser clients as the standalone one does: CORS, a CapabilityStatement, form _search', async () => {
     const base = demo.fhir.baseUrl;

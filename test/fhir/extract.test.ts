@@ -9,40 +9,40 @@ const NOW = '2026-06-01T00:00:00Z';
 describe('choosing the data (clinical-spec.md section 4), resource by resource', () => {
   describe('Observation status', () => {
     test('a preliminary TBF is used only when no final one exists, and is flagged preliminary', () => {
-      const x = extractInputs(record({ observations: [tbf(150, '2026-01-10', { status: 'preliminary' })] }), NOW);
+      const x = extractInputs(record({ observations: [tbf(150, '2026-05-10', { status: 'preliminary' })] }), NOW);
       expect(x.inputs.preTbf).toBe(150);
       expect(x.found['pre-tbf']?.provenance.notes).toContain('preliminary');
     });
     test('a final TBF wins over a newer preliminary one, which is reported as superseded', () => {
-      const final = tbf(140, '2026-01-05', { id: 'tbf-final' });
-      const prelim = tbf(150, '2026-01-10', { id: 'tbf-prelim', status: 'preliminary' });
+      const final = tbf(140, '2026-05-05', { id: 'tbf-final' });
+      const prelim = tbf(150, '2026-05-10', { id: 'tbf-prelim', status: 'preliminary' });
       const x = extractInputs(record({ observations: [final, prelim] }), NOW);
       expect(x.inputs.preTbf).toBe(140);
       expect(x.unusable).toContainEqual({ input: 'pre-tbf', reference: 'Observation/tbf-prelim', reason: 'superseded-by-final' });
     });
     test.each(['entered-in-error', 'cancelled', 'registered', 'unknown'] as const)('a %s TBF is ignored and reported', (status) => {
-      const x = extractInputs(record({ observations: [tbf(150, '2026-01-10', { id: 'tbf-x', status })] }), NOW);
+      const x = extractInputs(record({ observations: [tbf(150, '2026-05-10', { id: 'tbf-x', status })] }), NOW);
       expect(x.inputs.preTbf).toBeUndefined();
       expect(x.unusable).toContainEqual({ input: 'pre-tbf', reference: 'Observation/tbf-x', reason: 'status-excluded', detail: status });
     });
     test.each(['amended', 'corrected'] as const)('an %s TBF counts as final', (status) => {
-      expect(extractInputs(record({ observations: [tbf(150, '2026-01-10', { status })] }), NOW).inputs.preTbf).toBe(150);
+      expect(extractInputs(record({ observations: [tbf(150, '2026-05-10', { status })] }), NOW).inputs.preTbf).toBe(150);
     });
   });
 
   describe('time of a measurement', () => {
     test('effective[x] decides, not issued or lastUpdated', () => {
-      const older = tbf(120, '2026-01-01', { id: 'tbf-old', issued: '2026-03-01T00:00:00Z', meta: { lastUpdated: '2026-03-01T00:00:00Z' } });
-      const newer = tbf(150, '2026-02-01', { id: 'tbf-new', issued: '2026-02-02T00:00:00Z' });
+      const older = tbf(120, '2026-05-01', { id: 'tbf-old', issued: '2026-05-31T00:00:00Z', meta: { lastUpdated: '2026-05-31T00:00:00Z' } });
+      const newer = tbf(150, '2026-05-15', { id: 'tbf-new', issued: '2026-05-16T00:00:00Z' });
       expect(extractInputs(record({ observations: [older, newer] }), NOW).found['pre-tbf']?.provenance.reference).toBe('Observation/tbf-new');
     });
     test('effectivePeriod.start is used when there is no effectiveDateTime', () => {
-      const o = tbf(150, '2026-01-01', { effectiveDateTime: undefined, effectivePeriod: { start: '2026-01-02T08:00:00Z' } });
+      const o = tbf(150, '2026-05-01', { effectiveDateTime: undefined, effectivePeriod: { start: '2026-05-12T08:00:00Z' } });
       delete o.effectiveDateTime;
-      expect(extractInputs(record({ observations: [o] }), NOW).found['pre-tbf']?.provenance.effective).toBe('2026-01-02T08:00:00Z');
+      expect(extractInputs(record({ observations: [o] }), NOW).found['pre-tbf']?.provenance.effective).toBe('2026-05-12T08:00:00Z');
     });
     test('a measurement without an effective time is unusable', () => {
-      const o = tbf(150, '2026-01-01', { id: 'tbf-notime' });
+      const o = tbf(150, '2026-05-01', { id: 'tbf-notime' });
       delete o.effectiveDateTime;
       const x = extractInputs(record({ observations: [o] }), NOW);
       expect(x.inputs.preTbf).toBeUndefined();
@@ -66,8 +66,8 @@ describe('choosing the data (clinical-spec.md section 4), resource by resource',
       expect(extractInputs(record({ observations: [tbf(150, '2026-06-02')] }), '2026-06-01T09:59:59Z').inputs.preTbf).toBeUndefined();
     });
     test('equal times are broken by resource id, so the choice is deterministic', () => {
-      const a = tbf(150, '2026-01-10', { id: 'tbf-b' });
-      const b = tbf(140, '2026-01-10', { id: 'tbf-a' });
+      const a = tbf(150, '2026-05-10', { id: 'tbf-b' });
+      const b = tbf(140, '2026-05-10', { id: 'tbf-a' });
       expect(extractInputs(record({ observations: [a, b] }), NOW).inputs.preTbf).toBe(140);
       expect(extractInputs(record({ observations: [b, a] }), NOW).inputs.preTbf).toBe(140);
     });
@@ -102,7 +102,7 @@ describe('choosing the data (clinical-spec.md section 4), resource by resource',
       expect(x.treatment).toMatchObject({ recorded: true, started: false });
     });
     test('with no treatment recorded the latest TBF is assumed pre-treatment, and says so', () => {
-      const x = extractInputs(record({ observations: [tbf(150, '2026-01-05'), tbf(120, '2026-03-01')] }), NOW);
+      const x = extractInputs(record({ observations: [tbf(150, '2026-04-05'), tbf(120, '2026-05-20')] }), NOW);
       expect(x.inputs.preTbf).toBe(120);
       expect(x.found['pre-tbf']?.provenance.notes).toEqual(['assumed-pre-treatment']);
       expect(x.inputs.postTbf).toBeUndefined();
