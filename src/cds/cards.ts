@@ -50,9 +50,10 @@ import {
 } from '../core';
 import type { FaultKey } from '../fhir/errors';
 import type { ExtractKey, Extraction } from '../fhir/extract';
-import type { DraftOrderReview, InductionOrder } from '../fhir/orders';
+import { recognitionPhrase } from '../fhir/drugs';
 import { populationLines } from '../fhir/labels';
 import { observedResponse, observedResponseLines } from '../fhir/observed';
+import type { DraftOrderReview, InductionOrder, SystemicOrder } from '../fhir/orders';
 import type { PrefetchKey } from '../fhir/prefetch';
 import {
   findingProblems,
@@ -614,11 +615,21 @@ export function patientViewCards(ctx: CardContext): BuiltCard[] {
 // ---- the order check ------------------------------------------------------------------------------
 
 function orderLines(review: DraftOrderReview): Md[] {
-  const why = { 'induction-partner': 'an induction partner agent', 'induction-marker': 'marked as induction on the order' };
-  const ignored = { 'no-medication': 'no medication, cannot be identified', 'not-chemotherapy': 'not a listed chemotherapy agent', 'inactive-status': 'not active' };
+  const why = {
+    'induction-partner': 'an induction partner agent',
+    'induction-marker': 'marked as induction on the order',
+    'regimen-platinum': 'a platinum ordered with an induction partner and not marked concurrent: part of the induction regimen',
+  };
+  const ignored = { 'no-medication': 'no medication, cannot be identified', 'not-chemotherapy': 'not a listed systemic anti-cancer agent', 'inactive-status': 'not active' };
+  const recognisedAs = (o: InductionOrder | SystemicOrder) =>
+    o.recognised.length > 0 ? o.recognised.map((r) => `${r.label}, recognised ${recognitionPhrase(r, 'order')}`).join('; ') : 'agent not coded';
+  const concurrent = new Set(review.concurrentPlatinum);
   return [
-    ...review.induction.map((o) => text(`${o.reference}: ${o.agents.length > 0 ? o.agents.join(' + ') : 'agent not coded'}, induction chemotherapy (${why[o.by]})`)),
-    ...review.platinumOnly.map((r) => text(`${r}: platinum alone, the concurrent part of CCRT, not checked and not suggested for removal`)),
+    ...review.regimen.map((o) => text(`${o.reference}: ${recognisedAs(o)}; induction chemotherapy (${why[o.by]})`, 400)),
+    ...review.platinumOrders.map((o) =>
+      text(`${o.reference}: ${recognisedAs(o)}; ${concurrent.has(o.reference) ? 'platinum marked concurrent on the order' : 'platinum alone, the concurrent part of CCRT'}, not checked and not suggested for removal`, 400),
+    ),
+    ...review.otherSystemic.map((o) => text(`${o.reference}: ${recognisedAs(o)}; systemic therapy that is not an induction partner, not checked`, 400)),
     ...review.ignored.map((i) => text(`${i.reference}: ${ignored[i.reason]}`)),
   ];
 }
@@ -770,7 +781,8 @@ export function orderCheckCards(ctx: CardContext, review: DraftOrderReview, sele
 
 /** Every draft order of the induction regimen: the induction orders and the platinum given as part of it. */
 function regimenOrders(review: DraftOrderReview): InductionOrder[] {
-  return [...review.induction];
+  // (v2, section 6) The whole regimen: the induction orders and the platinum ordered with them, not marked concurrent.
+  return [...review.regimen];
 }
 
 // ---- the data could not be read ------------------------------------------------------------------

@@ -5,6 +5,8 @@
  * Codes marked `verify: true` are SNOMED CT concepts taken from the specification: verify them against a
  * terminology server before clinical use.
  */
+import { DEFAULT_DRUG_PRODUCTS, DEFAULT_SYSTEMIC_AGENTS, type DrugProduct, type SystemicAgent } from './drug-data';
+import { checkDrugTables } from './drugs';
 
 export const SYSTEMS = {
   loinc: 'http://loinc.org',
@@ -74,7 +76,15 @@ export interface CodeLists {
   /** mCODE tumor size: the Observation code and the component holding the longest dimension. */
   readonly tumorSize: { readonly observation: CodeRef; readonly longestDimension: CodeRef };
   readonly radiotherapy: readonly CodeRef[];
+  /**
+   * The short RxNorm ingredient list of spec section 3 (the v1 prefetch filter). Recognition of systemic
+   * therapy reads `systemicAgents` and `drugProducts` instead (src/fhir/drugs.ts).
+   */
   readonly chemotherapy: readonly ChemotherapyAgent[];
+  /** (v2) The NPC systemic anti-cancer agents: role, RxNorm ingredient, ATC, names (src/fhir/drug-data.ts). */
+  readonly systemicAgents: readonly SystemicAgent[];
+  /** (v2) Product codes (RxNorm SCD/SBD, local codes) mapped to the agent they contain. */
+  readonly drugProducts: readonly DrugProduct[];
 }
 
 const snomed = (code: string, display: string): CodeRef => ({ system: SYSTEMS.snomed, code, display, verify: true });
@@ -161,13 +171,21 @@ export const DEFAULT_CODE_LISTS: CodeLists = {
     rx('194000', 'capecitabine', 'induction-partner'),
     rx('56946', 'paclitaxel', 'induction-partner'),
   ],
+  systemicAgents: DEFAULT_SYSTEMIC_AGENTS,
+  drugProducts: DEFAULT_DRUG_PRODUCTS,
 };
 
 /** Code-list overrides from configuration: each entry given replaces the default entry whole. */
 export type CodeListOverrides = Partial<CodeLists>;
 
+/**
+ * The default code lists with the configured entries in their place. The drug tables (`systemicAgents`,
+ * `drugProducts`) are checked, since recognition reads every field: a RangeError names what is wrong.
+ */
 export function withCodeListOverrides(overrides: CodeListOverrides = {}): CodeLists {
-  return { ...DEFAULT_CODE_LISTS, ...overrides };
+  const merged = { ...DEFAULT_CODE_LISTS, ...overrides };
+  checkDrugTables(merged, 'CODE_LISTS_FILE');
+  return merged;
 }
 
 /** True when a coding matches one of the references (same system and code). */

@@ -20,6 +20,7 @@ import {
   type ThresholdSets,
 } from '../core';
 import { DEFAULT_CODE_LISTS, matchesAny, SYSTEMS, type CodeLists, type CodeRef, type ValueCode } from './codes';
+import { recogniseMedicationUse, type MedicationResolver, type Recognition } from './drugs';
 import type { PatientRecord } from './loader';
 import {
   DAY_MS,
@@ -106,6 +107,17 @@ export interface TreatmentTimeline {
   /** Earliest start of RT or chemotherapy, if any is recorded. */
   readonly start?: { readonly date: string; readonly reference: string };
   readonly rtStart?: { readonly date: string; readonly reference: string };
+  /**
+   * (v2) Earliest systemic anti-cancer therapy (a completed / in-progress MedicationAdministration of an
+   * NPC agent, recognised by src/fhir/drugs.ts), with the agents and how they were recognised.
+   */
+  readonly systemicStart?: { readonly date: string; readonly reference: string; readonly agents: readonly Recognition[] };
+  /**
+   * (v2) True when systemic therapy started (on or before now) on an earlier calendar day (UTC) than RT, or
+   * with no RT start recorded: induction chemotherapy before RT (spec section 4, outside Liu's CCRT-only
+   * population). Same-day starts are concurrent, not induction.
+   */
+  readonly systemicBeforeRt: boolean;
   readonly rtEnd?: string;
   /** First day of the Post-TBF window (RT start + the schedule's day). */
   readonly postWindowStart?: string;
@@ -155,22 +167,14 @@ export interface ExtractOptions {
   readonly thresholds?: ExtractionThresholds;
   /** Overrides `thresholds.selection`; the defaults of clinical-spec.md section 4 (v2) otherwise. */
   readonly selection?: DataSelectionSettings;
+  /** Finds a Medication a MedicationAdministration references (contained ones are always read). */
+  readonly medications?: MedicationResolver;
   /** Days after RT end at which the residual-tumor MRI is due and the residual predictions expire (60). */
   readonly residualDueDays?: number;
 }
 
 /** Liu 2022 assessed residual tumor by MRI one month after CRT; by 60 days after RT end it is due (clinical-spec.md section 5, v2). */
 export const RESIDUAL_DUE_DAYS = 60;
-
-/**
- * Systemic therapy started before radiotherapy (clinical-spec.md section 4, v2): the earliest treatment is
- * not the RT course, and it started on an earlier calendar day than RT, or no RT is recorded at all.
- * Chemotherapy that starts on the day RT starts is concurrent.
- */
-function systemicBeforeRt(t: TreatmentTimeline): boolean {
-  if (t.start === undefined || t.start.reference === t.rtStart?.reference) return false;
-  return t.rtStart === undefined || t.start.date.slice(0, 10) < t.rtStart.date.slice(0, 10);
-}
 
 /** The residual outcome is due: an RT end is recorded and `days` have passed since it. */
 function residualDue(t: TreatmentTimeline, nowMs: number, days: number): boolean {
@@ -191,6 +195,7 @@ const FINAL_STATUSES = new Set(['final', 'amended', 'corrected']);
  */
 const DATE_ONLY_LEAD_MS = 14 * 3_600_000;
 const hasTime = (text: string): boolean => text.includes('T');
+const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 /** effective[x] of an Observation as recorded, and as epoch milliseconds, or why its date is refused. */
 function effectiveOf(o: Observation): { text: string; ms: number } | { text: string; refused: string } | undefined {
@@ -263,6 +268,7 @@ class Extractor {
   readonly codes: CodeLists;
   readonly thresholds: ThresholdSets;
   readonly selection: DataSelectionSettings;
+  private readonly medications: MedicationResolver | undefined;
   readonly nowMs: number;
   private readonly patientRef: string | undefined;
   readonly unusable: Unusable[] = [];
@@ -278,6 +284,7 @@ class Extractor {
     this.codes = options.codes ?? DEFAULT_CODE_LISTS;
     this.thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
     this.selection = options.selection ?? options.thresholds?.selection ?? DEFAULT_SELECTION;
+    this.medications = options.medications;
     this.nowMs = Date.parse(now);
     this.patientRef = record.patient?.id !== undefined ? `Patient/${record.patient.id}` : undefined;
     for (const obs of record.observations) {
@@ -540,24 +547,31 @@ class Extractor {
       }
       rt.push({ date, ms, reference, procedure: p, ...(end !== undefined && endMs !== undefined ? { end, endMs } : {}) });
     }
-    const chemo: Start[] = [];
+    const chemo: (Start & { agents: Recognition[] })[] = [];
     for (const m of this.record.medicationAdministrations) {
       if (!this.mine(m.subject) || (m.status !== 'completed' && m.status !== 'in-progress')) continue;
-      if (!conceptHas(m.medicationCodeableConcept, this.codes.chemotherapy)) continue;
+      // (v2) Any NPC systemic agent, by ingredient, product, Medication ingredient, ATC or name.
+      const agents = recogniseMedicationUse(m, this.codes, this.medications);
+      if (agents.length === 0) continue;
       const date = m.effectivePeriod?.start ?? m.effectiveDateTime;
       const ms = this.treatmentDate(ref(m), date);
       if (date === undefined || ms === undefined) continue;
-      chemo.push({ date, ms, reference: ref(m) });
+      chemo.push({ date, ms, reference: ref(m), agents });
     }
-    const earliest = (xs: Start[]) => [...xs].sort((a, b) => a.ms - b.ms || a.reference.localeCompare(b.reference))[0];
+    const earliest = <S extends Start>(xs: S[]) => [...xs].sort((a, b) => a.ms - b.ms || a.reference.localeCompare(b.reference))[0];
     const rtStart = earliest(rt);
-    const start = earliest([...rt, ...chemo]);
+    const systemic = earliest(chemo);
+    const start = earliest<Start>([...rt, ...chemo]);
+    const systemicBeforeRt =
+      systemic !== undefined && systemic.ms <= this.nowMs && (rtStart === undefined || utcDay(systemic.ms) < utcDay(rtStart.ms));
     const window = rtStart !== undefined ? this.postWindow(rtStart.ms, rtStart.endMs, rtStart.procedure) : undefined;
     const iso = (ms: number) => new Date(ms).toISOString();
     const undated = this.implausiblyDated.length > 0 && start === undefined;
     return {
       ...(start !== undefined ? { start: { date: start.date, reference: start.reference } } : {}),
       ...(rtStart !== undefined ? { rtStart: { date: rtStart.date, reference: rtStart.reference } } : {}),
+      ...(systemic !== undefined ? { systemicStart: { date: systemic.date, reference: systemic.reference, agents: systemic.agents } } : {}),
+      systemicBeforeRt,
       ...(rtStart?.end !== undefined ? { rtEnd: rtStart.end } : {}),
       ...(window?.startMs !== undefined ? { postWindowStart: iso(window.startMs) } : {}),
       ...(window?.day !== undefined ? { postWindowDay: window.day } : {}),
@@ -731,7 +745,8 @@ export function extractInputs(record: PatientRecord, now: string, options: Extra
   const disease = x.disease();
   const age = x.age();
   const treatment = x.treatment(x.diagnosisMs(npcCondition?.reference));
-  const systemicTherapyBeforeRt = systemicBeforeRt(treatment);
+  // One definition (the timeline's): systemic therapy on an earlier UTC day than RT, or with no RT recorded.
+  const systemicTherapyBeforeRt = treatment.systemicBeforeRt;
   const residualOutcomeDue = residualDue(treatment, Date.parse(now), options.residualDueDays ?? RESIDUAL_DUE_DAYS);
 
   const startMs = treatment.start !== undefined ? Date.parse(treatment.start.date) : undefined;

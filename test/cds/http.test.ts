@@ -188,7 +188,8 @@ describe('order hooks', () => {
   });
   afterAll(() => t.close());
 
-  const induction = ['MedicationRequest/oil-mr-docetaxel', 'MedicationRequest/oil-mr-fluorouracil'];
+  // (v2, spec section 6) the whole regimen: the partners and the cisplatin ordered with them.
+  const induction = ['MedicationRequest/oil-mr-cisplatin', 'MedicationRequest/oil-mr-docetaxel', 'MedicationRequest/oil-mr-fluorouracil'];
 
   test('the draft orders are sent as EHRs do: a Bundle without type, with an order without intent and one without medication', () => {
     const drafts = orderRequest('order-sign', ORDERS).context['draftOrders'] as { type?: string; entry: { resource: Record<string, unknown> }[] };
@@ -198,7 +199,7 @@ describe('order hooks', () => {
     expect(Object.keys(byId.get('oil-mr-nomed') ?? {}).some((k) => k.startsWith('medication'))).toBe(false);
   });
 
-  test('order-sign with induction orders for a low-ICTOS patient gives a warning card with override reasons and a delete per induction order', async () => {
+  test('order-sign with induction orders for a low-ICTOS patient gives a warning card with override reasons and a delete per order of the induction regimen', async () => {
     const res = await request(t.app).post(ORDER_SIGN).send(orderRequest('order-sign', ORDERS));
     expect(res.status).toBe(200);
     expectOrderCheckCards(res.body.cards, scenario(ORDERS));

@@ -1,6 +1,8 @@
 import { extractInputs } from '../../src/fhir/extract';
 import { chemo, measurement, npcCondition, radiotherapy, record, staging, tbf } from '../support/fhir-builders';
-import { SYSTEMS } from '../../src/fhir/codes';
+import { DEFAULT_DRUG_PRODUCTS } from '../../src/fhir/drug-data';
+import { SYSTEMS, withCodeListOverrides } from '../../src/fhir/codes';
+import { medicationResolver } from '../../src/fhir/drugs';
 
 const NOW = '2026-06-01T00:00:00Z';
 
@@ -128,6 +130,70 @@ describe('choosing the data (clinical-spec.md section 4), resource by resource',
       );
       expect(x.inputs.postTbf).toBeUndefined();
       expect(x.unusable).toContainEqual(expect.objectContaining({ reference: 'Observation/tbf-chemo-only', reason: 'no-rt-start' }));
+    });
+  });
+
+  describe('(v2) systemic therapy start: any NPC agent, however it is coded (clinical-spec section 4)', () => {
+    const ATC = 'http://www.whocc.no/atc';
+    const given = (concept: object, date = '2026-01-10T09:00:00Z', over: object = {}) =>
+      chemo('0', date, { medicationCodeableConcept: concept as never, id: 'sys', ...over });
+    test.each([
+      ['cetuximab by RxNorm ingredient 318341 (CPIC drug.sql)', { coding: [{ system: SYSTEMS.rxnorm, code: '318341' }] }, 'cetuximab', 'ingredient-code'],
+      ['cetuximab by brand name only (Erbitux)', { text: 'Erbitux 250 mg/m2 weekly' }, 'cetuximab', 'name'],
+      ['an anti-PD-1 by name only (toripalimab: no RxNorm code confirmed)', { text: 'toripalimab 240 mg IV q3w' }, 'toripalimab', 'name'],
+      ['an anti-PD-1 by ATC L01FF02 (pembrolizumab)', { coding: [{ system: ATC, code: 'L01FF02' }] }, 'pembrolizumab', 'atc'],
+      ['capecitabine by product code 200328 (CDS Hooks Sandbox)', { coding: [{ system: SYSTEMS.rxnorm, code: '200328' }] }, 'capecitabine', 'product-code'],
+      ['nimotuzumab by its Chinese name (尼妥珠单抗)', { text: '尼妥珠单抗 200mg' }, 'nimotuzumab', 'name'],
+    ])('a completed administration of %s starts treatment', (_name, concept, agent, recognisedBy) => {
+      const x = extractInputs(record({ medicationAdministrations: [given(concept)] }), NOW);
+      expect(x.treatment.start).toEqual({ date: '2026-01-10T09:00:00Z', reference: 'MedicationAdministration/sys' });
+      expect(x.treatment.systemicStart?.agents).toEqual([expect.objectContaining({ recognisedBy, label: agent })]);
+      expect(x.inputs.treatmentStarted).toBe(true);
+    });
+    test('a nivolumab product code from the site\'s product table (no public RxNorm code confirmed) starts treatment', () => {
+      const codes = withCodeListOverrides({
+        drugProducts: [...DEFAULT_DRUG_PRODUCTS, { system: 'https://hospital.example/formulary', code: 'OPD-240', display: 'Opdivo 240 mg/24 mL vial', agent: 'nivolumab', source: 'hospital formulary' }],
+      });
+      const x = extractInputs(record({ medicationAdministrations: [given({ coding: [{ system: 'https://hospital.example/formulary', code: 'OPD-240' }] })] }), NOW, { codes });
+      expect(x.treatment.systemicStart?.agents).toEqual([expect.objectContaining({ label: 'nivolumab', recognisedBy: 'product-code' })]);
+      expect(extractInputs(record({ medicationAdministrations: [given({ coding: [{ system: 'https://hospital.example/formulary', code: 'OPD-240' }] })] }), NOW).treatment.recorded).toBe(false);
+    });
+    test('a Medication referenced by the administration is read through the resolver, a contained one always', () => {
+      const med = { resourceType: 'Medication' as const, id: 'pd1', code: { text: 'Tevimbra (tislelizumab) 200 mg' } };
+      const byRef = chemo('0', '2026-01-10', { medicationCodeableConcept: undefined as never, medicationReference: { reference: 'Medication/pd1' } });
+      delete (byRef as { medicationCodeableConcept?: unknown }).medicationCodeableConcept;
+      expect(extractInputs(record({ medicationAdministrations: [byRef] }), NOW, { medications: medicationResolver([med]) }).treatment.recorded).toBe(true);
+      expect(extractInputs(record({ medicationAdministrations: [byRef] }), NOW).treatment.recorded).toBe(false);
+      const contained = { ...byRef, contained: [{ ...med, id: 'c1' }], medicationReference: { reference: '#c1' } };
+      expect(extractInputs(record({ medicationAdministrations: [contained] }), NOW).treatment.systemicStart?.agents[0]?.label).toBe('tislelizumab');
+    });
+    test.each(['not-done', 'entered-in-error'] as const)('an anti-PD-1 administration with status %s does not start treatment', (status) => {
+      const x = extractInputs(record({ medicationAdministrations: [given({ text: 'pembrolizumab 200 mg' }, '2026-01-10', { status })] }), NOW);
+      expect(x.treatment).toMatchObject({ recorded: false, started: false, systemicBeforeRt: false });
+      expect(x.treatment.systemicStart).toBeUndefined();
+    });
+    test('an administration of another drug does not start treatment', () => {
+      expect(extractInputs(record({ medicationAdministrations: [given({ text: 'ondansetron 8 mg' })] }), NOW).treatment.recorded).toBe(false);
+    });
+    test.each([
+      ['systemic therapy days before RT (induction)', '2026-01-10T09:00:00Z', true],
+      ['systemic therapy on the day RT starts, earlier that morning (concurrent)', '2026-02-02T07:00:00Z', false],
+      ['systemic therapy after RT start (concurrent)', '2026-02-03T09:00:00Z', false],
+    ])('%s: systemic therapy started before RT is %s, and both starts are shown separately', (_name, date, before) => {
+      const rt = radiotherapy('2026-02-02T08:00:00Z', '2026-03-20T17:00:00Z', { id: 'rt-1' });
+      const x = extractInputs(record({ procedures: [rt], medicationAdministrations: [given({ text: 'docetaxel 75 mg/m2' }, date)] }), NOW);
+      expect(x.treatment.systemicBeforeRt).toBe(before);
+      expect(x.treatment.systemicStart?.date).toBe(date);
+      expect(x.treatment.rtStart).toEqual({ date: '2026-02-02T08:00:00Z', reference: 'Procedure/rt-1' });
+    });
+    test('systemic therapy without any RT recorded counts as started before RT; a future one does not', () => {
+      expect(extractInputs(record({ medicationAdministrations: [given({ text: 'cisplatin' })] }), NOW).treatment.systemicBeforeRt).toBe(true);
+      expect(extractInputs(record({ medicationAdministrations: [given({ text: 'cisplatin' }, '2026-07-01T09:00:00Z')] }), NOW).treatment.systemicBeforeRt).toBe(false);
+    });
+    test('RT alone: no systemic start, not started before RT', () => {
+      const x = extractInputs(record({ procedures: [radiotherapy('2026-02-02T08:00:00Z')] }), NOW);
+      expect(x.treatment.systemicStart).toBeUndefined();
+      expect(x.treatment.systemicBeforeRt).toBe(false);
     });
   });
 

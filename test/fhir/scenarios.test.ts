@@ -1,5 +1,7 @@
 import { assessPatient, DEFAULT_THRESHOLDS, TBF_RULE_IDS, tumorAtrophyRate, type RiskFactor } from '../../src/core';
 import { extractInputs } from '../../src/fhir/extract';
+import { reviewDraftOrders } from '../../src/fhir/orders';
+import { draftOrdersFor } from '../support/app';
 import { loadBundle, recordFromBundle, scenarios, type Scenario } from '../support/scenarios';
 
 const FACTOR: Record<string, RiskFactor> = { t4: 't4', 'n2-n3': 'n2-n3', 'tumor-volume': 'tumor-volume-34ml', 'ebv-dna': 'ebv-dna-2000' };
@@ -94,6 +96,31 @@ describe.each(scenarios.map((s) => ({ s, name: s.file.replace('.bundle.json', ''
       if (e.recommendationMissing !== undefined) expect(sorted('missing' in r ? r.missing : [])).toEqual(sorted(e.recommendationMissing));
     }
   });
+
+  if (e.systemicStart !== undefined || e.systemicBeforeRt !== undefined) {
+    test('(v2) the systemic therapy start, its agents and how they were recognised, and whether it preceded RT', () => {
+      const got = extraction.treatment.systemicStart;
+      if (e.systemicStart === null) expect(got).toBeUndefined();
+      else if (e.systemicStart !== undefined) {
+        expect({ date: got?.date, reference: got?.reference }).toEqual({ date: e.systemicStart.date, reference: e.systemicStart.reference });
+        expect(got?.agents.map((a) => ({ agent: a.agent?.id, recognisedBy: a.recognisedBy }))).toEqual(e.systemicStart.agents);
+      }
+      if (e.systemicBeforeRt !== undefined) expect(extraction.treatment.systemicBeforeRt).toBe(e.systemicBeforeRt);
+    });
+  }
+
+  if (e.orderCheck?.recognisedBy !== undefined || e.orderCheck?.regimenOrders !== undefined) {
+    test('(v2) the draft orders: each agent and how it was recognised, the regimen to remove and the platinum kept', () => {
+      const review = reviewDraftOrders(draftOrdersFor(s.file));
+      const all = [...review.regimen, ...review.platinumOrders, ...review.otherSystemic];
+      for (const [reference, agents] of Object.entries((e.orderCheck.recognisedBy ?? {}) as Record<string, unknown>)) {
+        const order = all.find((o) => o.reference === reference);
+        expect({ reference, agents: order?.recognised.map((r) => ({ agent: r.agent?.id, recognisedBy: r.recognisedBy })) }).toEqual({ reference, agents });
+      }
+      if (e.orderCheck.regimenOrders !== undefined) expect(sorted(review.regimen.map((o) => o.reference))).toEqual(sorted(e.orderCheck.regimenOrders));
+      if (e.orderCheck.concurrentKept !== undefined) expect(sorted(review.concurrentPlatinum)).toEqual(sorted(e.orderCheck.concurrentKept));
+    });
+  }
 
   if (e.atrophy !== undefined) {
     test('the tumor atrophy rate is computed from the chosen diameters', () => {

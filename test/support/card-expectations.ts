@@ -93,6 +93,22 @@ export function expectOrderCheckCards(cards: readonly Card[], s: Scenario): void
   expect(deletes.sort()).toEqual([...want.deleteSuggestions].sort());
   for (const kept of want.notDeleted ?? []) expect(deletes).not.toContain(kept);
   for (const order of want.inductionOrders ?? []) expect(c.detail).toContain(order);
+  for (const order of want.regimenOrders ?? []) expect(c.detail).toContain(order);
+  // (v2, spec section 6) the card says how each agent was recognised, so that a clinician can check it.
+  const how: Record<string, string> = {
+    'ingredient-code': 'by ingredient code',
+    'product-code': 'by product code',
+    'medication-ingredient': 'by the ingredient code',
+    atc: 'by ATC code',
+    name: 'by name',
+  };
+  for (const [reference, agents] of Object.entries((want.recognisedBy ?? {}) as Record<string, { agent: string; recognisedBy: string }[]>)) {
+    for (const a of agents) expect(c.detail).toContain(`${reference}: ${a.agent}, recognised ${how[a.recognisedBy] ?? '?'}`);
+  }
+  for (const order of want.concurrentKept ?? []) {
+    expect(deletes).not.toContain(order);
+    expect(c.detail).toContain(order);
+  }
   if (c.indicator === 'warning') {
     expect(c.overrideReasons?.length).toBeGreaterThan(0);
     expect(c.selectionBehavior).toBeDefined();
