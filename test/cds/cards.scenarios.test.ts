@@ -90,3 +90,44 @@ describe('findings name why a present input was unusable (conventions.md, v2)', 
     expect(f?.problems).toBeUndefined();
   });
 });
+
+describe('v2 card content, fixture by fixture (issue 13 items 6, 9, 12 and the NCT link)', () => {
+  const cardsOf = (file: string) => patientViewCards(context(scenarios.find((x) => x.file === file) as Scenario)).map((b) => b.card);
+  const topic = (file: string, code: string) => cardsOf(file).find((c) => c.source.topic?.code === code);
+
+  test('stage not recorded: the caveat is in the recommendation summary, not only in the detail (clinical-spec.md section 2, v2)', () => {
+    expect(topic('stage-not-recorded.bundle.json', 'treatment-selection')?.summary).toMatch(/; stage not recorded$/);
+  });
+
+  test('raw features z-scored with a site normalization: the card says it is the site\u2019s set, not the study\u2019s (section 4, v2)', () => {
+    const detail = topic('ictos-from-raw-features.bundle.json', 'treatment-selection')?.detail ?? '';
+    expect(detail).toContain('the site\u2019s set');
+    expect(detail).toContain('not the study\u2019s');
+    expect(detail).not.toContain('Features must be z-scored with the training cohort\u2019s parameters.');
+  });
+
+  test('Liu 2022\u2019s treatment is quoted from its inclusion criteria: cisplatin- or carboplatin-based (Methods)', () => {
+    expect(topic('tbf-liu-fig4-patient.bundle.json', 'response-prediction')?.detail).toContain('cisplatin- or carboplatin-based');
+  });
+
+  test('the treatment-selection card links to trial NCT01245959 (section 8, v2)', () => {
+    expect(topic('complete-pre-treatment-high-ictos.bundle.json', 'treatment-selection')?.links).toContainEqual(
+      expect.objectContaining({ url: 'https://clinicaltrials.gov/study/NCT01245959', type: 'absolute' }),
+    );
+  });
+
+  test('the observed response is shown, labelled observed, with Liu 2022 Table 2 (section 5, v2)', () => {
+    const card = topic('observed-response-residual-prediction-expired.bundle.json', 'response-prediction');
+    expect(card?.summary).toContain('observed PR at 40 Gy');
+    expect(card?.summary).toContain('residual prediction expired');
+    const shown = (card?.detail ?? '').replace(/\\(.)/g, '$1');
+    expect(shown).toContain('Observed at 40 Gy: tumor atrophy rate');
+    expect(shown).toContain('5 of 36 PR patients (13.9%) and 12 of 19 SD patients (63.2%)');
+  });
+
+  test('every patient-view card offers override reasons, so a dismissal records why (issue 12)', () => {
+    for (const file of ['complete-pre-treatment-high-ictos.bundle.json', 'low-ictos-risk-indeterminate.bundle.json']) {
+      for (const card of cardsOf(file)) expect(card.overrideReasons?.length).toBeGreaterThan(0);
+    }
+  });
+});
