@@ -7,6 +7,8 @@
  * CDS Hooks feedback when a suggestion is accepted or a card dismissed, and launches the SMART app from a
  * card's `smart` link through the launch stand-in.
  */
+// First: the prefetch templates pull in the code lists, whose schema is zod; without this zod probes eval.
+import '../../app/browser/zod-jitless';
 import MarkdownIt from 'markdown-it';
 import { resolvePrefetchTemplate } from '../../fhir/prefetch';
 
