@@ -9,7 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_THRESHOLDS, type IctosNormalization, type ThresholdSets } from './core';
 import { withCodeListOverrides, type CodeListOverrides, type CodeLists } from './fhir/codes';
-import { allowedFhirServer } from './fhir/loader';
+import { allowedFhirServer, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTES } from './fhir/loader';
 import { withSelectionOverrides, type DataSelectionSettings } from './fhir/selection';
 import type { TrustedIssuer } from './cds/jwt';
 import { DEFAULT_APP_DIR } from './paths';
@@ -28,6 +28,10 @@ export interface Config {
   readonly allowedFhirServers: readonly string[];
   readonly fhirDeadlineMs: number;
   readonly fhirMaxPages: number;
+  /** Decoded bytes read from one FHIR answer at most (FHIR_MAX_RESPONSE_BYTES). */
+  readonly fhirMaxResponseBytes: number;
+  /** Decoded bytes read from the FHIR server for one hook request at most, all keys and pages (FHIR_MAX_REQUEST_BYTES). */
+  readonly fhirMaxRequestBytes: number;
   readonly smartAppUrl?: string | undefined;
   /** The SMART app served under /app/: its registration in the EHR and where its files are. */
   readonly smartApp: {
@@ -146,12 +150,27 @@ const selectionSchema = z.strictObject({
 const thresholdsSchema = z.strictObject({ tbf: tbfSetSchema.optional(), ictos: ictosSetSchema.optional(), selection: selectionSchema.optional() });
 
 const BYTES = /^(\d+)\s*(b|kb|mb)?$/i;
-function bytes(s: string | undefined, fallback: number): number {
+function bytes(name: string, s: string | undefined, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (s === undefined || s === '') return fallback;
   const m = BYTES.exec(s.trim());
-  if (m === null) throw new ConfigError(`BODY_LIMIT: "${s}" is not a size (e.g. 5mb, 512kb)`);
+  if (m === null) throw new ConfigError(`${name}: "${s}" is not a size (e.g. 5mb, 512kb)`);
   const unit = (m[2] ?? 'b').toLowerCase();
-  return Number(m[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
+  const n = Number(m[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
+  if (n < min || n > max) throw new ConfigError(`${name}: "${s}" must be from ${min} to ${max} bytes`);
+  return n;
+}
+
+/**
+ * The byte caps on what the service reads from a FHIR server: per answer, and per request (every key and
+ * page together). The per-request cap cannot be below the per-answer cap (docs/deployment.md, sizing).
+ */
+function fhirByteCaps(env: NodeJS.ProcessEnv): { fhirMaxResponseBytes: number; fhirMaxRequestBytes: number } {
+  const fhirMaxResponseBytes = bytes('FHIR_MAX_RESPONSE_BYTES', env['FHIR_MAX_RESPONSE_BYTES'], DEFAULT_MAX_RESPONSE_BYTES, 64 * 1024, 1024 * 1024 * 1024);
+  const fhirMaxRequestBytes = bytes('FHIR_MAX_REQUEST_BYTES', env['FHIR_MAX_REQUEST_BYTES'], Math.max(DEFAULT_MAX_REQUEST_BYTES, fhirMaxResponseBytes), 64 * 1024, 4 * 1024 * 1024 * 1024);
+  if (fhirMaxRequestBytes < fhirMaxResponseBytes) {
+    throw new ConfigError(`FHIR_MAX_REQUEST_BYTES: ${fhirMaxRequestBytes} bytes is below FHIR_MAX_RESPONSE_BYTES (${fhirMaxResponseBytes} bytes); the sum per request must hold at least one answer`);
+  }
+  return { fhirMaxResponseBytes, fhirMaxRequestBytes };
 }
 
 function int(name: string, s: string | undefined, fallback: number, min: number, max: number): number {
@@ -290,10 +309,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
     jwtMaxLifetimeSeconds: int('JWT_MAX_LIFETIME_SECONDS', env['JWT_MAX_LIFETIME_SECONDS'], 300, 1, 3600),
     jtiCacheSize: int('JTI_CACHE_SIZE', env['JTI_CACHE_SIZE'], 100_000, 1, 10_000_000),
     corsOrigins: cors,
-    bodyLimitBytes: bytes(env['BODY_LIMIT'], 5 * 1024 * 1024),
+    bodyLimitBytes: bytes('BODY_LIMIT', env['BODY_LIMIT'], 5 * 1024 * 1024),
     allowedFhirServers,
     fhirDeadlineMs: int('FHIR_DEADLINE_MS', env['FHIR_DEADLINE_MS'], 3000, 100, 60_000),
     fhirMaxPages: int('FHIR_MAX_PAGES', env['FHIR_MAX_PAGES'], 10, 1, 1000),
+    ...fhirByteCaps(env),
     smartAppUrl,
     smartApp: {
       allowedIss: smartAllowedIss(env, allowedFhirServers, standaloneIss),

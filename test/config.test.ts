@@ -26,6 +26,31 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ CORS_ORIGINS: '*' }, dir).corsOrigins).toBe('*');
   });
 
+  test('with nothing set, a FHIR answer is read up to 20 MiB and a request up to 50 MiB', () => {
+    expect(loadConfig({}, dir)).toMatchObject({ fhirMaxResponseBytes: 20 * 1024 * 1024, fhirMaxRequestBytes: 50 * 1024 * 1024 });
+  });
+
+  test.each([
+    { env: { FHIR_MAX_RESPONSE_BYTES: '8mb', FHIR_MAX_REQUEST_BYTES: '30mb' }, response: 8 * 1024 * 1024, request: 30 * 1024 * 1024 },
+    { env: { FHIR_MAX_RESPONSE_BYTES: '512kb' }, response: 512 * 1024, request: 50 * 1024 * 1024 },
+    { env: { FHIR_MAX_RESPONSE_BYTES: '100mb' }, response: 100 * 1024 * 1024, request: 100 * 1024 * 1024 },
+    { env: { FHIR_MAX_REQUEST_BYTES: '20mb' }, response: 20 * 1024 * 1024, request: 20 * 1024 * 1024 },
+    { env: { FHIR_MAX_RESPONSE_BYTES: '65536' }, response: 65536, request: 50 * 1024 * 1024 },
+  ])('FHIR_MAX_RESPONSE_BYTES and FHIR_MAX_REQUEST_BYTES $env are read as $response and $request bytes (the request cap defaults to at least the answer cap)', ({ env, response, request }) => {
+    expect(loadConfig(env, dir)).toMatchObject({ fhirMaxResponseBytes: response, fhirMaxRequestBytes: request });
+  });
+
+  test.each([
+    [{ FHIR_MAX_RESPONSE_BYTES: 'lots' }, /FHIR_MAX_RESPONSE_BYTES: "lots" is not a size/],
+    [{ FHIR_MAX_RESPONSE_BYTES: '65535' }, /FHIR_MAX_RESPONSE_BYTES: "65535" must be from 65536/],
+    [{ FHIR_MAX_RESPONSE_BYTES: '1025mb' }, /FHIR_MAX_RESPONSE_BYTES/],
+    [{ FHIR_MAX_REQUEST_BYTES: '1kb' }, /FHIR_MAX_REQUEST_BYTES/],
+    [{ FHIR_MAX_RESPONSE_BYTES: '30mb', FHIR_MAX_REQUEST_BYTES: '20mb' }, /FHIR_MAX_REQUEST_BYTES: .* is below FHIR_MAX_RESPONSE_BYTES/],
+  ])('%j stops start-up with a message naming the setting', (env, message) => {
+    expect(() => loadConfig(env, dir)).toThrow(ConfigError);
+    expect(() => loadConfig(env, dir)).toThrow(message);
+  });
+
   test.each([
     ['https://ehr.example', 'https://ehr.example'],
     ['https://ehr.example/', 'https://ehr.example'],

@@ -805,6 +805,14 @@ const KEY_TEXT: Readonly<Record<PrefetchKey, { short: string; long: string }>> =
   medicationAdministrations: { short: 'medication administrations', long: 'medication administrations (chemotherapy, which dates the treatment start)' },
 };
 
+/** A byte cap as the configuration states it: whole MB or kB when it is one, else bytes. */
+function sizeText(bytes: number | undefined): string {
+  if (bytes === undefined) return 'the size limit';
+  const mb = bytes / (1024 * 1024);
+  const kb = bytes / 1024;
+  return Number.isInteger(mb) ? `${mb} MB` : Number.isInteger(kb) ? `${kb} kB` : `${bytes} bytes`;
+}
+
 /** Why a key failed, in a few words (summary); `detailed: false` leaves out what was found instead. */
 function shortReason(f: FaultKey, deadlineMs: number, detailed = true): string {
   const status = f.status === undefined ? '' : ` ${f.status}`;
@@ -830,6 +838,10 @@ function shortReason(f: FaultKey, deadlineMs: number, detailed = true): string {
       return 'too many pages';
     case 'next-link-outside-fhir-server':
       return 'paging link off the server';
+    case 'too-large':
+      return f.limitBytes === undefined ? 'answer too large' : `answer over ${sizeText(f.limitBytes)}`;
+    case 'request-too-large':
+      return f.limitBytes === undefined ? 'answers too large' : `answers over ${sizeText(f.limitBytes)} in all`;
   }
 }
 
@@ -858,6 +870,10 @@ function longReason(f: FaultKey, deadlineMs: number): Md {
       return trusted('the result had more pages than NPC-CDS reads; a partial result could pick the wrong measurement');
     case 'next-link-outside-fhir-server':
       return trusted('a next-page link pointed outside the FHIR server and was not followed');
+    case 'too-large':
+      return trusted(`the FHIR server\u2019s answer was larger than the ${sizeText(f.limitBytes)} NPC-CDS reads in one answer, so reading stopped and none of it was used`);
+    case 'request-too-large':
+      return trusted(`the FHIR server\u2019s answers to this request came to more than the ${sizeText(f.limitBytes)} NPC-CDS reads for one request (all data and pages together), so reading stopped and none of it was used`);
   }
 }
 

@@ -97,6 +97,8 @@ export async function serveHook(service: ServiceDefinition, body: unknown, deps:
         allowedFhirServers: config.allowedFhirServers,
         deadlineMs: config.fhirDeadlineMs,
         maxPages: config.fhirMaxPages,
+        maxResponseBytes: config.fhirMaxResponseBytes,
+        maxRequestBytes: config.fhirMaxRequestBytes,
         codes: config.codes,
         signal,
       },

@@ -40,7 +40,14 @@ export type FaultReason =
   /** More pages than the configured bound: the data would be incomplete. */
   | 'too-many-pages'
   /** A paging link that leaves the fhirServer base (the token is not sent there). */
-  | 'next-link-outside-fhir-server';
+  | 'next-link-outside-fhir-server'
+  /**
+   * One answer passed the byte cap per answer (see `limitBytes`): decoded bytes while streaming, or a
+   * declared Content-Length over it. Reading stopped and the connection was closed.
+   */
+  | 'too-large'
+  /** The answers of this request, every key and page together, passed the byte cap per request (see `limitBytes`). */
+  | 'request-too-large';
 
 /** Why the data for one prefetch key could not be obtained. */
 export type UnobtainableReason =
@@ -59,6 +66,8 @@ export interface UnobtainableKey {
    * (`Bundle/history`, `Condition`); never an id or a value.
    */
   readonly found?: string;
+  /** For `too-large` and `request-too-large`: the cap that was passed, in bytes. */
+  readonly limitBytes?: number;
 }
 
 /** One failed key of a {@link FhirServerFaultError}. */
@@ -92,7 +101,7 @@ export class DataUnobtainableError extends Error {
 
 /**
  * The service asked the request's FHIR server for what the prefetch lacked, and the server failed for at
- * least one key (deadline, HTTP error, redirect, unreadable or wrong answer, unreachable). Nothing that
+ * least one key (deadline, HTTP error, redirect, unreadable, wrong or too large an answer, unreachable). Nothing that
  * was obtained is used: the data are all or nothing. `deadlineMs` is the deadline the fetches ran under.
  */
 export class FhirServerFaultError extends DataUnobtainableError {

@@ -43,6 +43,13 @@ export interface LoadOptions {
   readonly deadlineMs?: number | undefined;
   /** Pages followed per query; a query with more pages is unobtainable (incomplete data is not used). */
   readonly maxPages?: number | undefined;
+  /**
+   * Bytes read from one FHIR answer at most, counted after content decoding (gzip is inflated by fetch) as
+   * the body streams in; a declared Content-Length over it is refused before the body is read.
+   */
+  readonly maxResponseBytes?: number | undefined;
+  /** Bytes read from the FHIR server for one request at most: every key and every page together, decoded. */
+  readonly maxRequestBytes?: number | undefined;
   readonly codes?: CodeLists | undefined;
   /** Cancels outstanding fetches (for example when the client went away). */
   readonly signal?: AbortSignal | undefined;
@@ -68,6 +75,10 @@ export interface LoadResult {
 
 export const DEFAULT_DEADLINE_MS = 3000;
 export const DEFAULT_MAX_PAGES = 10;
+/** Default of {@link LoadOptions.maxResponseBytes}: 20 MiB (docs/configuration.md, FHIR_MAX_RESPONSE_BYTES). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024;
+/** Default of {@link LoadOptions.maxRequestBytes}: 50 MiB (docs/configuration.md, FHIR_MAX_REQUEST_BYTES). */
+export const DEFAULT_MAX_REQUEST_BYTES = 50 * 1024 * 1024;
 
 interface Obtained {
   readonly resources: readonly FhirResource[];
@@ -80,6 +91,7 @@ class Unusable extends Error {
     readonly reason: FaultReason | 'cancelled',
     readonly status?: number,
     readonly found?: string,
+    readonly limitBytes?: number,
   ) {
     super(reason);
   }
@@ -245,45 +257,138 @@ export function allowedFhirServer(fhirServer: string, allowlist: readonly string
   return covered ? target : undefined;
 }
 
+/** The bytes one request may still read: shared by the parallel fetches of all keys and their pages. */
+interface ByteBudget {
+  readonly maxResponseBytes: number;
+  readonly maxRequestBytes: number;
+  /** Decoded bytes read so far, by every fetch of the request (including those that then failed). */
+  used: number;
+}
+
 interface FetchContext {
   readonly base: URL;
   /** `Bearer <token>`, sent to the fhirServer base only; undefined when the request carried no token. */
   readonly authorization: string | undefined;
   readonly patientId: string;
   readonly maxPages: number;
+  readonly budget: ByteBudget;
   readonly signal: AbortSignal;
 }
 
 const isRedirect = (response: Response): boolean =>
   response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400);
 
+const tooLarge = (limitBytes: number): Unusable => new Unusable('too-large', undefined, undefined, limitBytes);
+const requestTooLarge = (limitBytes: number): Unusable => new Unusable('request-too-large', undefined, undefined, limitBytes);
+
+/** Refuses a declared Content-Length that cannot fit (on the wire, or what is left of the request's budget). */
+function checkDeclaredLength(response: Response, budget: ByteBudget): void {
+  const header = response.headers.get('content-length');
+  const declared = header === null || !/^\d+$/.test(header.trim()) ? undefined : Number(header.trim());
+  if (declared === undefined) {
+    return;
+  }
+  if (declared > budget.maxResponseBytes) {
+    throw tooLarge(budget.maxResponseBytes);
+  }
+  if (budget.used + declared > budget.maxRequestBytes) {
+    throw requestTooLarge(budget.maxRequestBytes);
+  }
+}
+
+/**
+ * The body as text, read as a stream and counted chunk by chunk (decoded bytes: what fetch hands over after
+ * inflating gzip or deflate). Passing the answer's or the request's cap stops at once: `stop` aborts the
+ * fetch and the stream is cancelled, so the connection is closed and nothing more is buffered. The chunks
+ * are kept as bytes and decoded once at the end, as `Response.text()` does (UTF-8, a BOM dropped, bad bytes
+ * replaced): decoding chunk by chunk held half as much again while streaming. Browser and Node alike
+ * (WHATWG streams, TextDecoder).
+ */
+async function readCapped(response: Response, budget: ByteBudget, stop: () => void): Promise<string> {
+  const body = response.body;
+  if (body === null) {
+    return '';
+  }
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let read = 0;
+  try {
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) {
+        break;
+      }
+      read += chunk.value.byteLength;
+      budget.used += chunk.value.byteLength;
+      if (read > budget.maxResponseBytes) {
+        throw tooLarge(budget.maxResponseBytes);
+      }
+      if (budget.used > budget.maxRequestBytes) {
+        throw requestTooLarge(budget.maxRequestBytes);
+      }
+      chunks.push(chunk.value);
+    }
+  } catch (error) {
+    stop();
+    reader.cancel().catch(() => undefined);
+    throw error;
+  }
+  const whole = new Uint8Array(read);
+  let at = 0;
+  for (const c of chunks) {
+    whole.set(c, at);
+    at += c.byteLength;
+  }
+  chunks.length = 0;
+  return new TextDecoder().decode(whole);
+}
+
 /**
  * One GET of the FHIR server, parsed as JSON. Redirects are never followed (`redirect: 'manual'`): the
  * bearer token goes to the fhirServer base and nowhere else, so a 3xx answer is a fault of its own
- * (docs/decisions/0007-fhir-faults.md). The request and the reading of the body share the deadline's signal.
+ * (docs/decisions/0007-fhir-faults.md). The request and the reading of the body share the deadline's signal,
+ * and the body is read under the byte caps of `ctx.budget` (too-large, request-too-large).
  */
 async function getJson(url: string, ctx: FetchContext): Promise<unknown> {
-  const response = await fetch(url, {
-    method: 'GET',
-    headers: {
-      accept: 'application/fhir+json, application/json;q=0.9',
-      ...(ctx.authorization === undefined ? {} : { authorization: ctx.authorization }),
-    },
-    redirect: 'manual',
-    credentials: 'omit',
-    signal: ctx.signal,
-  });
-  if (isRedirect(response) || !response.ok) {
-    await response.body?.cancel().catch(() => undefined);
-    // A browser reports a refused redirect as an opaque response with status 0.
-    const status = response.status === 0 ? undefined : response.status;
-    throw new Unusable(isRedirect(response) ? 'redirect-refused' : 'http-error', status);
+  // Its own controller, so that passing a cap closes this connection only; the deadline aborts it too.
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  ctx.signal.addEventListener('abort', abort, { once: true });
+  if (ctx.signal.aborted) {
+    abort();
   }
-  const body = await response.text();
   try {
-    return JSON.parse(body) as unknown;
-  } catch {
-    throw new Unusable('malformed-response');
+    const response = await fetch(url, {
+      method: 'GET',
+      headers: {
+        accept: 'application/fhir+json, application/json;q=0.9',
+        ...(ctx.authorization === undefined ? {} : { authorization: ctx.authorization }),
+      },
+      redirect: 'manual',
+      credentials: 'omit',
+      signal: controller.signal,
+    });
+    if (isRedirect(response) || !response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      // A browser reports a refused redirect as an opaque response with status 0.
+      const status = response.status === 0 ? undefined : response.status;
+      throw new Unusable(isRedirect(response) ? 'redirect-refused' : 'http-error', status);
+    }
+    try {
+      checkDeclaredLength(response, ctx.budget);
+    } catch (error) {
+      abort();
+      await response.body?.cancel().catch(() => undefined);
+      throw error;
+    }
+    const body = await readCapped(response, ctx.budget, abort);
+    try {
+      return JSON.parse(body) as unknown;
+    } catch {
+      throw new Unusable('malformed-response');
+    }
+  } finally {
+    ctx.signal.removeEventListener('abort', abort);
   }
 }
 
@@ -293,7 +398,10 @@ async function fetchKey(key: PrefetchKey, query: string, ctx: FetchContext): Pro
   for (let pages = 1; ; pages++) {
     const body = await getJson(url, ctx);
     const page = readPage(key, body, ctx.patientId);
-    resources.push(...page.resources);
+    // Not push(...): a page under the byte cap can hold more resources than a call takes arguments.
+    for (const resource of page.resources) {
+      resources.push(resource);
+    }
     if (page.next === undefined) {
       return { resources, source: { from: 'fhir-server', count: resources.length, pages } };
     }
@@ -337,6 +445,7 @@ const failure = (key: PrefetchKey, u: Unusable): UnobtainableKey => ({
   reason: u.reason,
   ...(u.status === undefined ? {} : { status: u.status }),
   ...(u.found === undefined ? {} : { found: u.found }),
+  ...(u.limitBytes === undefined ? {} : { limitBytes: u.limitBytes }),
 });
 
 const isFault = (f: UnobtainableKey): f is FaultKey =>
@@ -397,6 +506,11 @@ async function fetchMissing(
       authorization: fhirAuthorization === undefined ? undefined : `Bearer ${fhirAuthorization.access_token}`,
       patientId: request.patientId,
       maxPages: options.maxPages ?? DEFAULT_MAX_PAGES,
+      budget: {
+        maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+        used: 0,
+      },
       signal: controller.signal,
     };
     const aborted = rejectOnAbort(controller.signal);
@@ -429,13 +543,15 @@ async function fetchMissing(
  * For each prefetch key: a usable prefetch value (a searchset Bundle of the patient's resources of the
  * expected type, or the Patient) is used as is; `null` means "no data" and counts as obtained; a missing
  * key, an OperationOutcome or an unusable value is fetched from `fhirServer` (CDS Hooks 2.0). Fetches run
- * in parallel under one deadline, follow `next` links up to `maxPages`, never follow redirects, and send
+ * in parallel under one deadline, follow `next` links up to `maxPages`, read at most `maxResponseBytes` of
+ * one answer and `maxRequestBytes` in all (decoded, counted while streaming), never follow redirects, and send
  * the request's bearer token only to the `fhirServer` base, which must be covered by `allowedFhirServers`.
  * All or nothing: when one key fails, nothing fetched for the others is returned.
  *
  * @throws FhirServerNotAllowedError when data must be fetched and `fhirServer` is not allowed (no request is sent).
  * @throws FhirServerFaultError when the server was asked and failed for some key (deadline, HTTP error,
- *   redirect, unreadable or unexpected answer, unreachable): the services answer with a "data unavailable" card.
+ *   redirect, unreadable, unexpected or too large an answer, unreachable): the services answer with a
+ *   "data unavailable" card.
  * @throws DataUnobtainableError when the request gave no means to fetch (no `fhirServer`, a non-bearer
  *   token, no token for a server that requires one) or the caller cancelled (HTTP 412).
  */

@@ -32,6 +32,8 @@ const UNOBTAINABLE_TEXT: Readonly<Record<string, string>> = {
   'wrong-patient': "the FHIR server sent another patient's data",
   'too-many-pages': 'there were more pages than the app reads',
   'next-link-outside-fhir-server': 'a next-page link pointed outside the FHIR server',
+  'too-large': 'an answer of the FHIR server was larger than the app reads',
+  'request-too-large': 'the answers of the FHIR server were larger in all than the app reads',
 };
 
 interface Session {
