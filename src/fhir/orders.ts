@@ -7,6 +7,7 @@
 import type { CodeableConcept, Coding, Medication, MedicationRequest } from 'fhir/r4';
 import type { ChemotherapyAgent, CodeLists } from './codes';
 import { DEFAULT_CODE_LISTS } from './codes';
+import { isFhirId } from './ids';
 
 /** One draft MedicationRequest recognised as (part of) induction chemotherapy. */
 export interface InductionOrder {
@@ -31,7 +32,6 @@ export interface DraftOrderReview {
 
 const INACTIVE = new Set(['cancelled', 'entered-in-error', 'stopped', 'completed', 'revoked']);
 const INDUCTION_MARKER = /\binduction\b/i;
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -87,7 +87,7 @@ export function reviewDraftOrders(draftOrders: unknown, codes: CodeLists = DEFAU
   for (const mr of draftMedicationRequests(draftOrders)) {
     const raw = mr as unknown as Record<string, unknown>;
     // Only a valid FHIR id can be the target of a delete suggestion (the card schema checks Type/id).
-    const identifiable = typeof mr.id === 'string' && FHIR_ID.test(mr.id);
+    const identifiable = typeof mr.id === 'string' && isFhirId(mr.id);
     const reference = `MedicationRequest/${identifiable ? mr.id : '(no id)'}`;
     if (typeof mr.status === 'string' && INACTIVE.has(mr.status)) {
       ignored.push({ reference, reason: 'inactive-status' });
