@@ -12,6 +12,7 @@ import { badRequest, errorHandler, HttpError, notFound } from './cds/errors';
 import { serveHook, type HookDeps } from './cds/hooks';
 import { JwtError, JwtVerifier, type VerifiedClient } from './cds/jwt';
 import { feedbackSchema } from './cds/request-schema';
+import { labelMount, routeLabel } from './cds/route-label';
 import { loadServices, type ServiceDefinition } from './cds/services';
 import { CardTemplates } from './cds/templates';
 import { FAVICON_ICO } from './favicon';
@@ -171,7 +172,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
   app.set('etag', false);
   app.set('trust proxy', false);
 
-  // One log line per request: route, status, timings, and for a refusal its reason; never tokens, bodies or
+  // One log line per request: the route template (never the path or query, which may name a patient), status, timings, and for a refusal its reason; never tokens, bodies or
   // patient data. A 401 is refused before the body is read, so it names the service but no hookInstance.
   app.use((req, res, next) => {
     const start = process.hrtime.bigint();
@@ -179,7 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
       const l = locals(res);
       const entry = {
         method: req.method,
-        route: l.service !== undefined ? req.path.replace(l.service.id, ':id') : req.path.length > 64 ? `${req.path.slice(0, 64)}…` : req.path,
+        route: routeLabel(req, res),
         service: l.service?.id,
         status: res.statusCode,
         client: l.client !== undefined ? { iss: l.client.iss, sub: l.client.sub } : undefined,
@@ -338,7 +339,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
   app.get('/favicon.ico', (_req, res) => {
     res.set({ 'Content-Type': 'image/x-icon', 'Cache-Control': 'public, max-age=86400', 'X-Content-Type-Options': 'nosniff' }).send(FAVICON_ICO);
   });
-  app.use('/app', smartAppRoutes(config));
+  app.use('/app', labelMount('/app'), smartAppRoutes(config));
   for (const router of deps.routes ?? []) app.use(router);
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(notFound('Resource')));
