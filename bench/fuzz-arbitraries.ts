@@ -237,6 +237,10 @@ export const INJECTIONS: readonly string[] = [
   `www.${EVIL_HOST}`,
   '\n# heading\n',
   '| a | b |',
+  // Autolinks GFM and linkify find without a scheme (issue 19): an email, mailto:, a bare domain of a known TLD.
+  'npc contact-radiology@evil.com',
+  'mailto:x@evil.com',
+  '(evil.com)',
 ];
 
 /** Characters that break naive code: NUL, bidi controls, BOM, line separators, lone surrogates, emoji, combining marks, RTL text. */

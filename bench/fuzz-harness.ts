@@ -7,6 +7,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import MarkdownIt from 'markdown-it';
 import { responseSchema, type Card } from '../src/cds/card-schema';
 import { EVIL_HOST, type Endpoint, type FuzzRequest } from './fuzz-arbitraries';
 
@@ -84,9 +85,16 @@ export function internalsIn(text: string, repoRoot: string): string[] {
   return found;
 }
 
+/** Card detail rendered as an EHR renders it: markdown-it with GFM autolinks (`linkify`), raw HTML off. */
+const ehrMarkdown = new MarkdownIt({ linkify: true });
+
+/** The only links a card's detail may have: the DOIs of its citations (src/core/evidence.ts). */
+const OUR_DETAIL_LINK = /^https:\/\/doi\.org\/10\.\d{4,9}\/[\w.()-]+$/;
+
 /**
  * Markdown or HTML from the request that reached a card unescaped: a link, image or autolink to the
- * fuzzer's host, raw HTML, or a URL member pointing there (conventions.md, habit 6).
+ * fuzzer's host, raw HTML, a link of any shape other than ours once the detail is rendered with linkify
+ * (an email, `mailto:`, a bare domain), or a URL member pointing to the fuzzer's host (conventions.md, habit 6).
  */
 function injectionsIn(cards: readonly Card[]): string[] {
   const found: string[] = [];
@@ -98,6 +106,8 @@ function injectionsIn(cards: readonly Card[]): string[] {
   ] as const;
   cards.forEach((card, i) => {
     for (const [re, what] of markdown) if (re.test(card.detail ?? '')) found.push(`card ${i} detail has ${what}`);
+    const hrefs = [...ehrMarkdown.render(card.detail ?? '').matchAll(/<a\b[^>]*\bhref="([^"]*)"/g)].map((m) => m[1] ?? '');
+    if (hrefs.some((h) => !OUR_DETAIL_LINK.test(h))) found.push(`card ${i} detail renders a link that is not ours`);
     const urls = [card.source.url, card.source.icon, ...(card.links ?? []).map((l) => l.url)];
     if (urls.some((u) => u?.includes(EVIL_HOST) === true)) found.push(`card ${i} has a URL to the fuzzer's host`);
   });

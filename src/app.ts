@@ -8,13 +8,16 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type { Logger } from 'pino';
 import type { SmartAppConfig } from './app/app-config';
 import type { Config } from './config';
+import { bearerToken } from './cds/admin-auth';
 import { badRequest, errorHandler, HttpError, notFound } from './cds/errors';
 import { serveHook, type HookDeps } from './cds/hooks';
 import { JwtError, JwtVerifier, type VerifiedClient } from './cds/jwt';
 import { feedbackSchema } from './cds/request-schema';
+import { labelMount, routeLabel } from './cds/route-label';
 import { loadServices, type ServiceDefinition } from './cds/services';
 import { CardTemplates } from './cds/templates';
 import { FAVICON_ICO } from './favicon';
+import { parseSince, SINCE_FORMAT } from './store/since';
 import type { FeedbackItem, Store } from './store/store';
 
 export interface AppDeps {
@@ -171,7 +174,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
   app.set('etag', false);
   app.set('trust proxy', false);
 
-  // One log line per request: route, status, timings, and for a refusal its reason; never tokens, bodies or
+  // One log line per request: the route template (never the path or query, which may name a patient), status, timings, and for a refusal its reason; never tokens, bodies or
   // patient data. A 401 is refused before the body is read, so it names the service but no hookInstance.
   app.use((req, res, next) => {
     const start = process.hrtime.bigint();
@@ -179,7 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
       const l = locals(res);
       const entry = {
         method: req.method,
-        route: l.service !== undefined ? req.path.replace(l.service.id, ':id') : req.path.length > 64 ? `${req.path.slice(0, 64)}…` : req.path,
+        route: routeLabel(req, res),
         service: l.service?.id,
         status: res.statusCode,
         client: l.client !== undefined ? { iss: l.client.iss, sub: l.client.sub } : undefined,
@@ -324,21 +327,31 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
   app.get('/admin/report', async (req, res) => {
     const token = config.adminToken;
     if (token === undefined) throw notFound('Resource');
-    const given = Buffer.from(req.get('authorization')?.replace(/^Bearer\s+/i, '') ?? '');
+    const credential = bearerToken(req.get('authorization'));
+    if ('refused' in credential) {
+      locals(res).refused = { reason: credential.refused };
+      const challenge = credential.refused === 'missing-token' ? 'Bearer' : `Bearer error="invalid_request", error_description="${credential.refused}"`;
+      throw new HttpError(401, 'unauthorized', credential.message, 'Authorization', undefined, { 'WWW-Authenticate': challenge });
+    }
+    const given = Buffer.from(credential.token);
     const wanted = Buffer.from(token);
     if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
-      locals(res).refused = { reason: given.length === 0 ? 'missing-token' : 'wrong-admin-token' };
-      throw new HttpError(401, 'unauthorized', 'Admin token required', 'Authorization', undefined, { 'WWW-Authenticate': 'Bearer' });
+      locals(res).refused = { reason: 'wrong-admin-token' };
+      throw new HttpError(401, 'unauthorized', 'The admin token is not the configured one', 'Authorization', undefined, {
+        'WWW-Authenticate': 'Bearer error="invalid_token", error_description="wrong-admin-token"',
+      });
     }
-    const since = typeof req.query['since'] === 'string' ? req.query['since'] : undefined;
-    if (since !== undefined && Number.isNaN(Date.parse(since))) throw new HttpError(400, 'bad-request', 'since: must be an ISO 8601 date', 'since');
+    const raw = req.query['since'];
+    if (raw !== undefined && typeof raw !== 'string') throw new HttpError(400, 'bad-request', `since: give it once, as ${SINCE_FORMAT}`, 'since');
+    const since = raw === undefined ? undefined : parseSince(raw);
+    if (raw !== undefined && since === undefined) throw new HttpError(400, 'bad-request', `since: must be ${SINCE_FORMAT}`, 'since');
     res.json(await store.report(since !== undefined ? { since } : {}));
   });
 
   app.get('/favicon.ico', (_req, res) => {
     res.set({ 'Content-Type': 'image/x-icon', 'Cache-Control': 'public, max-age=86400', 'X-Content-Type-Options': 'nosniff' }).send(FAVICON_ICO);
   });
-  app.use('/app', smartAppRoutes(config));
+  app.use('/app', labelMount('/app'), smartAppRoutes(config));
   for (const router of deps.routes ?? []) app.use(router);
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(notFound('Resource')));

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeStore, openStore, usesPostgres, type StoreConfig } from './store/open';
 import { formatReport } from './store/report';
+import { parseSince, SINCE_FORMAT } from './store/since';
 
 /** Where the report's output goes (stdout and stderr of the process by default). */
 export interface ReportIo {
@@ -25,7 +26,7 @@ export interface ReportIo {
 export const DEFAULT_DATABASE_PATH = 'data/npc-cds.sqlite';
 
 const USAGE =
-  'usage: npm run report -- [--since <ISO date>] [--json]   (database: DATABASE_URL for PostgreSQL, else DATABASE_PATH, default data/npc-cds.sqlite)\n';
+  'usage: npm run report -- [--since <ISO 8601 date or date-time with zone>] [--json]   (database: DATABASE_URL for PostgreSQL, else DATABASE_PATH, default data/npc-cds.sqlite)\n';
 
 /** The message of a thrown value (errors from the native SQLite module are not always `instanceof Error`). */
 function messageOf(error: unknown): string {
@@ -59,8 +60,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
     io.out(USAGE);
     return 0;
   }
-  if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) {
-    io.err(`--since ${JSON.stringify(values.since)} is not an ISO-8601 date (for example 2026-01-01)\n${USAGE}`);
+  const since = values.since === undefined ? undefined : parseSince(values.since);
+  if (values.since !== undefined && since === undefined) {
+    io.err(`--since ${JSON.stringify(values.since)} is not ${SINCE_FORMAT}\n${USAGE}`);
     return 2;
   }
 
@@ -76,7 +78,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
   try {
     const store = await openStore(config, { sqlite: { fileMustExist: true }, postgres: { migrate: false, maxConnections: 1 } });
     try {
-      const report = await store.report(values.since !== undefined ? { since: values.since } : {});
+      const report = await store.report(since !== undefined ? { since } : {});
       io.out(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
       return 0;
     } finally {

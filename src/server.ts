@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildApp, configurationWarnings, securityStatus } from './app';
+import { clientErrorHandler } from './client-error';
 import { ConfigError, loadConfig, type Config } from './config';
 import { startDemo, type Demo } from './demo';
 import { createLogger } from './logger';
@@ -49,6 +50,7 @@ export async function startService(
   const server = createServer((_req, res) => {
     res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"starting","message":"The service is starting"}');
   });
+  server.on('clientError', clientErrorHandler(logger));
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;

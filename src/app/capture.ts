@@ -36,6 +36,7 @@ import {
   type Problem,
 } from '../core';
 import { DEFAULT_CODE_LISTS, PROJECT_CODE_SYSTEM, SYSTEMS, type CodeLists } from '../fhir/codes';
+import { isFhirId } from '../fhir/ids';
 import { TARGET_UNITS } from '../fhir/units';
 
 // ---------------------------------------------------------------------------------------------------
@@ -591,7 +592,6 @@ export function validateVolumeForm(
 // ---------------------------------------------------------------------------------------------------
 
 const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const PERFORMER_REFERENCE =
   /^(?:https?:\/\/\S+\/)?(?:Practitioner|PractitionerRole|Organization|CareTeam|Patient|RelatedPerson)\/[A-Za-z0-9\-.]{1,64}$/;
 
@@ -606,8 +606,8 @@ export function performerFromFhirUser(fhirUser: string | undefined): string | un
 }
 
 const contextSchema = z.object({
-  patientId: z.string().regex(FHIR_ID, 'patientId must be a FHIR id (not a reference)'),
-  encounterId: z.string().regex(FHIR_ID, 'encounterId must be a FHIR id (not a reference)').optional(),
+  patientId: z.string().refine(isFhirId, 'patientId must be a FHIR id (not a reference)'),
+  encounterId: z.string().refine(isFhirId, 'encounterId must be a FHIR id (not a reference)').optional(),
   performer: z.string().regex(PERFORMER_REFERENCE, 'performer must be a reference such as Practitioner/123').optional(),
   today: z.string().refine(isCalendarDate, 'today must be a calendar date in YYYY-MM-DD'),
   codeSystem: z.url().optional(),

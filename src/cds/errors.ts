@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { DataUnobtainableError, FhirServerNotAllowedError } from '../fhir/errors';
 import { JwtError } from './jwt';
+import { routeLabel } from './route-label';
 
 export interface ErrorBody {
   readonly error: {
@@ -95,7 +96,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const e = toHttpError(err);
     if (e.status >= 500) {
-      logger.error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), path: req.path }, 'request failed');
+      logger.error({ err: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err), route: routeLabel(req, res) }, 'request failed');
     }
     if (res.headersSent) return;
     res.status(e.status).set(e.headers).json({

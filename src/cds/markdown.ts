@@ -10,10 +10,20 @@ export type Md = string & { readonly [MD]: true };
 const INLINE = /[\\`*_[\]()!|<>~&]/g;
 
 /**
- * Escapes text from a record (a display, a unit, an id, a date) so that it renders as itself: every
- * character with an inline meaning is backslash-escaped; a leading character that would start a heading,
- * a list or a block quote is escaped too; autolinks are broken ("https:\/\/", "www\."); line breaks and
- * other control characters become spaces; the text is cut at `max` characters.
+ * What every autolink needs: `.` (`www.`, a domain), `@` (an email), `:` (a scheme: `https:`, `mailto:`,
+ * `xmpp:`, `ftp:`). Each is ASCII punctuation, which CommonMark lets be backslash-escaped and renders as itself.
+ */
+const AUTOLINK = /[.@:]/g;
+
+/**
+ * Escapes text from a record (a display, a unit, an id, a date) so that it renders as itself and never as
+ * Markdown, HTML or a link. Every character with an inline meaning is backslash-escaped, and so is a leading
+ * character that would start a heading, a list or a block quote. No autolink can form: a GFM renderer
+ * (cmark-gfm's autolink extension, markdown-it with `linkify`) finds autolinks within runs of unescaped
+ * text, and each escaped character is a run of its own, so every `.`, `@` and `:` is escaped and `//` is
+ * broken (`/\/`, linkify's protocol-relative links). Emails, `mailto:` and other schemes, `www.` and bare
+ * domains (`evil.com`, IDN included) all need one of them. Line breaks and other control characters become
+ * spaces; the text is cut at `max` characters before escaping.
  */
 export function text(value: string | number, max = 200): Md {
   const s = String(value)
@@ -22,10 +32,9 @@ export function text(value: string | number, max = 200): Md {
     .slice(0, max);
   return s
     .replace(INLINE, (c) => `\\${c}`)
-    .replace(/:\/\//g, ':\\/\\/')
-    .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}\\.`)
-    .replace(/^(\s*)([#+\-=>])/, '$1\\$2')
-    .replace(/^(\s*\d+)([.)])/, '$1\\$2') as Md;
+    .replace(AUTOLINK, (c) => `\\${c}`)
+    .replace(/\/(?=\/)/g, '/\\')
+    .replace(/^(\s*)([#+\-=>])/, '$1\\$2') as Md;
 }
 
 /** The project's own Markdown (template constants, evidence wording): trusted, not escaped. */

@@ -13,6 +13,7 @@ import type { MedicationRequest } from 'fhir/r4';
 import type { CodeLists } from './codes';
 import { DEFAULT_CODE_LISTS } from './codes';
 import { medicationOf, medicationResolver, recogniseMedicationUse, type Recognition } from './drugs';
+import { isFhirId } from './ids';
 
 /** One draft MedicationRequest recognised as (part of) induction chemotherapy. */
 export interface InductionOrder {
@@ -64,7 +65,6 @@ const INACTIVE = new Set(['cancelled', 'entered-in-error', 'stopped', 'completed
 const INDUCTION_MARKER = /\binduction\b/i;
 /** (v2) Words that mark a platinum order as the concurrent part of chemoradiotherapy. */
 const CONCURRENT_MARKER = /\b(concurrent|concomitant|ccrt|chemo-?radi(?:o|ation)\w*|with\s+(?:radiotherapy|radiation|rt|irradiation))\b/i;
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -129,7 +129,7 @@ export function reviewDraftOrders(draftOrders: unknown, codes: CodeLists = DEFAU
   for (const mr of draftMedicationRequests(draftOrders)) {
     const raw = mr as unknown as Record<string, unknown>;
     // Only a valid FHIR id can be the target of a delete suggestion (the card schema checks Type/id).
-    const identifiable = typeof mr.id === 'string' && FHIR_ID.test(mr.id);
+    const identifiable = typeof mr.id === 'string' && isFhirId(mr.id);
     const reference = `MedicationRequest/${identifiable ? mr.id : '(no id)'}`;
     if (typeof mr.status === 'string' && INACTIVE.has(mr.status)) {
       ignored.push({ reference, reason: 'inactive-status' });

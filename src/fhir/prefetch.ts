@@ -15,6 +15,7 @@
  */
 import type { CodeLists, CodeRef } from './codes';
 import { DEFAULT_CODE_LISTS } from './codes';
+import { isFhirId } from './ids';
 
 export const PREFETCH_KEYS = ['patient', 'conditions', 'observations', 'procedures', 'medicationAdministrations'] as const;
 
@@ -34,10 +35,7 @@ export const PREFETCH_RESOURCE_TYPES = {
 
 export const PATIENT_ID_TOKEN = '{{context.patientId}}';
 
-/** A FHIR R4 resource id (R4 "id" datatype): 1-64 letters, digits, '-' and '.'. */
-export function isFhirId(value: string): boolean {
-  return /^[A-Za-z0-9\-.]{1,64}$/.test(value);
-}
+export { isFhirId } from './ids';
 
 /** Escapes a literal for FHIR search: `\`, `,`, `|` and `$` get a backslash (FHIR R4 search, "Escaping Search Parameters"). */
 export function escapeSearchLiteral(value: string): string {
@@ -150,6 +148,14 @@ function contextText(context: Readonly<Record<string, unknown>>, name: string): 
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
 }
 
+/** A context value as a path segment, percent-encoded; never a dot segment (`.`, `..`), which a URL parser would remove. */
+function pathSegment(value: string): string {
+  if (/^\.+$/.test(value)) {
+    throw new RangeError('a context value made only of dots cannot be a path segment');
+  }
+  return encodeURIComponent(value);
+}
+
 /**
  * A prefetch template resolved as an EHR does before reading it from its FHIR server: each
  * `{{context.name}}` replaced by the context's value (percent-encoded in the path; FHIR-escaped as a
@@ -157,10 +163,11 @@ function contextText(context: Readonly<Record<string, unknown>>, name: string): 
  * separating commas kept literal. A value already encoded is decoded first, so an encoded template
  * (ours) comes out unchanged and a template written unencoded comes out encoded. A token with no
  * primitive value in `context` becomes the empty string.
+ * Throws a RangeError when a value in the path is made only of dots (it would change the path).
  */
 export function resolvePrefetchTemplate(template: string, context: Readonly<Record<string, unknown>>): string {
   const at = template.indexOf('?');
-  const path = (at < 0 ? template : template.slice(0, at)).replace(CONTEXT_TOKEN, (_m, name: string) => encodeURIComponent(contextText(context, name)));
+  const path = (at < 0 ? template : template.slice(0, at)).replace(CONTEXT_TOKEN, (_m, name: string) => pathSegment(contextText(context, name)));
   if (at < 0) {
     return path;
   }

@@ -568,7 +568,7 @@ describe('admin report', () => {
     ['no token', undefined, 'missing-token'],
     ['a wrong token', 'Bearer admin-token-for-tests-0123456788', 'wrong-admin-token'],
     ['a shorter token', 'Bearer admin', 'wrong-admin-token'],
-    ['the token with the wrong scheme', `Basic ${ADMIN}`, 'wrong-admin-token'],
+    ['the token with the wrong scheme', `Basic ${ADMIN}`, 'wrong-scheme'],
   ])('with %s, GET /admin/report is a 401 logged at warn with its reason and without the token', async (_name, authorization, reason) => {
     const t = await testApp({ config: { adminToken: ADMIN }, logs: true });
     const req = request(t.app).get('/admin/report');

@@ -2,10 +2,10 @@ import { link, num, plain, text } from '../../src/cds/markdown';
 
 describe('escaping text from records for card Markdown', () => {
   test.each([
-    ['a link', '[click here](https://evil.example/x)', '\\[click here\\]\\(https:\\/\\/evil.example/x\\)'],
-    ['an image', '![x](https://evil.example/p.png)', '\\!\\[x\\]\\(https:\\/\\/evil.example/p.png\\)'],
-    ['a bare URL that GFM would autolink', 'see https://evil.example', 'see https:\\/\\/evil.example'],
-    ['a www autolink', 'www.evil.example', 'www\\.evil.example'],
+    ['a link', '[click here](https://evil.example/x)', '\\[click here\\]\\(https\\:/\\/evil\\.example/x\\)'],
+    ['an image', '![x](https://evil.example/p.png)', '\\!\\[x\\]\\(https\\:/\\/evil\\.example/p\\.png\\)'],
+    ['a bare URL that GFM would autolink', 'see https://evil.example', 'see https\\:/\\/evil\\.example'],
+    ['a www autolink', 'www.evil.example', 'www\\.evil\\.example'],
     ['emphasis and code', '*bold* _it_ `code` ~~del~~', '\\*bold\\* \\_it\\_ \\`code\\` \\~\\~del\\~\\~'],
     ['a table pipe', 'a | b', 'a \\| b'],
     ['HTML', '<script>alert(1)</script>', '\\<script\\>alert\\(1\\)\\</script\\>'],
@@ -16,7 +16,11 @@ describe('escaping text from records for card Markdown', () => {
     ['a block quote at the start', '> quote', '\\> quote'],
     ['line breaks, which would start new blocks', 'one\n# two\r\n- three', 'one # two - three'],
     ['a backslash', 'a\\b', 'a\\\\b'],
-    ['plain clinical text', 'Observation/abc-1.2 (final)', 'Observation/abc-1.2 \\(final\\)'],
+    ['plain clinical text', 'Observation/abc-1.2 (final)', 'Observation/abc-1\\.2 \\(final\\)'],
+    ['an email, which GFM autolinks', 'npc contact-radiology@evil.com', 'npc contact-radiology\\@evil\\.com'],
+    ['a mailto: link', 'mailto:x@evil.com', 'mailto\\:x\\@evil\\.com'],
+    ['a bare domain, which linkify links', 'evil.com', 'evil\\.com'],
+    ['a protocol-relative link', '//localhost/x', '/\\/localhost/x'],
   ])('%s is rendered as itself', (_name, input, escaped) => {
     expect(text(input)).toBe(escaped);
   });
@@ -32,7 +36,7 @@ describe('escaping text from records for card Markdown', () => {
   });
 
   test('links are only to plain https URLs of the project, with an escaped label', () => {
-    expect(link('doi 10.1/x', 'https://doi.org/10.1/x')).toBe('[doi 10.1/x](https://doi.org/10.1/x)');
+    expect(link('doi 10.1/x', 'https://doi.org/10.1/x')).toBe('[doi 10\\.1/x](https://doi.org/10.1/x)');
     expect(() => link('x', 'javascript:alert(1)')).toThrow();
     expect(() => link('x', 'https://a.example/(x)')).toThrow();
   });

@@ -467,7 +467,7 @@ describe('the unavailable card’s wording', () => {
     const card = expectUnavailableCard(c, 'order-check');
     expect(card.summary).toMatch(/^Induction chemotherapy not checked: /);
     expect(card.detail).toContain('the induction chemotherapy order was not checked');
-    expect(card.detail).toContain('MedicationRequest/oil-mr-docetaxel: docetaxel, recognised by ingredient code RxNorm 72962');
+    expect(card.detail).toContain('MedicationRequest/oil-mr-docetaxel\\: docetaxel, recognised by ingredient code RxNorm 72962');
     expect(card.overrideReasons).toBeUndefined();
   });
 

@@ -153,6 +153,8 @@ test('the oracle rejects a 5xx, a hang, a stack trace, an echoing error body, an
   expect(violations(req, error(400, 'k'.repeat(20_000)), REPO_ROOT).join()).toMatch(/echoes the request/);
   expect(violations(req, answer(200, { cards: [{ ...card, summary: '' }] }), REPO_ROOT).join()).toMatch(/card schema/);
   expect(violations(req, answer(200, { cards: [linked] }), REPO_ROOT)).toContain('card 0 detail has a Markdown link or image to the fuzzer\'s host');
+  const mailto = { ...card, detail: `${card.detail ?? ''}\n\nask contact-radiology@evil.com` };
+  expect(violations(req, answer(200, { cards: [mailto] }), REPO_ROOT)).toEqual(['card 0 detail renders a link that is not ours']);
   expect(violations(req, answer(401, {}), REPO_ROOT).join()).toMatch(/status 401 is not one of/);
 });
 

@@ -120,7 +120,11 @@ describe('the report command on a SQLite file', () => {
 
   test.each([
     { label: 'an unknown option', argv: ['--verbose'], message: /Unknown option '--verbose'/ },
-    { label: 'a since that is not a date', argv: ['--since', 'last week'], message: /--since "last week" is not an ISO-8601 date/ },
+    { label: 'a since that is not a date', argv: ['--since', 'last week'], message: /--since "last week" is not an ISO 8601 date/ },
+    { label: 'a since of 0 (which Date.parse reads as the year 2000)', argv: ['--since', '0'], message: /--since "0" is not an ISO 8601 date/ },
+    { label: 'a since that is a number of milliseconds', argv: ['--since', '1767225600000'], message: /--since "1767225600000" is not an ISO 8601 date/ },
+    { label: 'a since that is not on the calendar', argv: ['--since', '2026-02-30'], message: /--since "2026-02-30" is not an ISO 8601 date/ },
+    { label: 'a since with a time and no zone', argv: ['--since', '2026-01-01T08:00'], message: /--since "2026-01-01T08:00" is not an ISO 8601 date/ },
     { label: 'a positional argument', argv: ['report.sqlite'], message: /Unexpected argument/ },
   ])('$label is a usage error with exit code 2', async ({ argv, message }) => {
     expect(await main(argv, { DATABASE_PATH: path.join(dir, 'none.sqlite') }, io)).toBe(2);
