@@ -92,6 +92,8 @@ export function expectOrderCheckCards(cards: readonly Card[], s: Scenario): void
   const deletes = (c.suggestions ?? []).flatMap((sg) => (sg.actions ?? []).filter((a) => a.type === 'delete').map((a) => a.resourceId));
   expect(deletes.sort()).toEqual([...want.deleteSuggestions].sort());
   for (const kept of want.notDeleted ?? []) expect(deletes).not.toContain(kept);
+  // The detail as a reader sees it: record text is backslash-escaped in the Markdown (src/cds/markdown.ts).
+  const shown = c.detail.replace(/\\(.)/g, '$1');
   for (const order of want.inductionOrders ?? []) expect(c.detail).toContain(order);
   for (const order of want.regimenOrders ?? []) expect(c.detail).toContain(order);
   // (v2, spec section 6) the card says how each agent was recognised, so that a clinician can check it.
@@ -103,7 +105,7 @@ export function expectOrderCheckCards(cards: readonly Card[], s: Scenario): void
     name: 'by name',
   };
   for (const [reference, agents] of Object.entries((want.recognisedBy ?? {}) as Record<string, { agent: string; recognisedBy: string }[]>)) {
-    for (const a of agents) expect(c.detail).toContain(`${reference}: ${a.agent}, recognised ${how[a.recognisedBy] ?? '?'}`);
+    for (const a of agents) expect(shown).toContain(`${reference}: ${a.agent}, recognised ${how[a.recognisedBy] ?? '?'}`);
   }
   for (const order of want.concurrentKept ?? []) {
     expect(deletes).not.toContain(order);
