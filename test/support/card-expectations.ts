@@ -93,7 +93,7 @@ export function expectOrderCheckCards(cards: readonly Card[], s: Scenario): void
   expect(deletes.sort()).toEqual([...want.deleteSuggestions].sort());
   for (const kept of want.notDeleted ?? []) expect(deletes).not.toContain(kept);
   // The detail as a reader sees it: record text is backslash-escaped in the Markdown (src/cds/markdown.ts).
-  const shown = c.detail.replace(/\\(.)/g, '$1');
+  const shown = (c.detail ?? '').replace(/\\(.)/g, '$1');
   for (const order of want.inductionOrders ?? []) expect(c.detail).toContain(order);
   for (const order of want.regimenOrders ?? []) expect(c.detail).toContain(order);
   // (v2, spec section 6) the card says how each agent was recognised, so that a clinician can check it.
