@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser';
+import { writePieces } from '../support/streaming';
 
 const MiB = 1024 * 1024;
 const PATIENT = 'npc-browser-size';
@@ -42,26 +43,11 @@ interface Sent {
 
 type Observations = (res: ServerResponse, sent: Sent) => Promise<void> | void;
 
-async function writeAll(res: ServerResponse, sent: Sent, body: Iterable<Buffer>, paceMs = 0): Promise<void> {
-  for (const piece of body) {
-    if (res.destroyed) return;
-    const drained = res.write(piece);
+/** Writes the pieces with backpressure, counting the bytes handed to the socket. */
+const writeAll = (res: ServerResponse, sent: Sent, body: Iterable<Buffer>, paceMs = 0): Promise<void> =>
+  writePieces(res, body, (piece) => {
     sent.bytes += piece.length;
-    if (!drained) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.on('drain', done);
-        res.on('close', done);
-      });
-    }
-    if (paceMs > 0) await new Promise((resolve) => setTimeout(resolve, paceMs));
-  }
-  if (!res.destroyed) res.end();
-}
+  }, paceMs);
 
 let server: Server;
 let origin: string;

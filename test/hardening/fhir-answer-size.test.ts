@@ -18,6 +18,7 @@ import type { Card } from '../../src/cds/card-schema';
 import { FhirServerFaultError, type FaultKey } from '../../src/fhir/errors';
 import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTES, loadPatientRecord, type LoadOptions, type LoadResult } from '../../src/fhir/loader';
 import { hookRequest, scenario, scenarioClock, SERVICE_IDS, testApp, type TestApp } from '../support/app';
+import { writePieces } from '../support/streaming';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -126,30 +127,12 @@ type Answer = (res: ServerResponse, sent: Sent, url: URL, patientId: string) => 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const drainOrClose = (res: ServerResponse) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-
 /** Writes the pieces with backpressure (and `paceMs` between pieces), stopping when the client goes away. */
-async function writePieces(res: ServerResponse, sent: Sent, pieces: Iterable<Buffer>, paceMs = 0, inflated: readonly number[] = []): Promise<void> {
-  let i = 0;
-  for (const piece of pieces) {
-    if (res.destroyed) return;
-    const drained = res.write(piece);
+const writeAnswer = (res: ServerResponse, sent: Sent, pieces: Iterable<Buffer>, paceMs = 0, inflated: readonly number[] = []): Promise<void> =>
+  writePieces(res, pieces, (piece, i) => {
     sent.bytes += piece.length;
-    sent.inflated += inflated[i++] ?? 0;
-    if (!drained) await drainOrClose(res);
-    if (paceMs > 0) await sleep(paceMs);
-  }
-  if (!res.destroyed) res.end();
-}
+    sent.inflated += inflated[i] ?? 0;
+  }, paceMs);
 
 const fhirJson = { 'content-type': 'application/fhir+json' };
 
@@ -292,7 +275,7 @@ describe('a FHIR answer of 100 MiB is cut off at the per-answer cap (20 MiB by d
   test(`when the Observation search streams 100 MiB of plain JSON, the key fails as too-large, the stub’s connection is closed after less than 40 MiB, and heap plus buffers grow by less than 60 MiB`, async () => {
     stub.answers['Observation'] = (res, sent, url, patientId) => {
       res.writeHead(200, fhirJson);
-      return writePieces(res, sent, searchsetPieces('Observation', patientId, HUGE));
+      return writeAnswer(res, sent, searchsetPieces('Observation', patientId, HUGE));
     };
 
     const { result, peak } = await peakDuring(() => load());
@@ -314,7 +297,7 @@ describe('a FHIR answer of 100 MiB is cut off at the per-answer cap (20 MiB by d
     // the client has inflated a byte, and the stub could not tell whether the client read on or hung up.
     stub.answers['Observation'] = (res, sent) => {
       res.writeHead(200, { ...fhirJson, 'content-encoding': 'gzip', 'content-length': String(encoded) });
-      return writePieces(res, sent, segments, 10, inflated);
+      return writeAnswer(res, sent, segments, 10, inflated);
     };
 
     const { result, peak } = await peakDuring(() => load());
@@ -332,7 +315,7 @@ describe('a FHIR answer of 100 MiB is cut off at the per-answer cap (20 MiB by d
     stub.answers['Observation'] = (res, sent, url, patientId) => {
       res.writeHead(200, { ...fhirJson, 'content-length': String(1024 * MiB) });
       // Slowly, so that what was written tells how long the client listened.
-      return writePieces(res, sent, searchsetPieces('Observation', patientId, 1024 * MiB), 5);
+      return writeAnswer(res, sent, searchsetPieces('Observation', patientId, 1024 * MiB), 5);
     };
 
     const started = Date.now();
@@ -444,7 +427,7 @@ describe('the service answers an oversized FHIR answer with the "data unavailabl
       answers: {
         Observation: ((res, sent, url, patientId) => {
           res.writeHead(200, fhirJson);
-          return writePieces(res, sent, searchsetPieces('Observation', patientId, HUGE));
+          return writeAnswer(res, sent, searchsetPieces('Observation', patientId, HUGE));
         }) as Answer,
       },
       faults: [{ key: 'observations', reason: 'too-large' }],
@@ -459,7 +442,7 @@ describe('the service answers an oversized FHIR answer with the "data unavailabl
           t,
           ((res, sent, url, patientId) => {
             res.writeHead(200, fhirJson);
-            return writePieces(res, sent, searchsetPieces(t, patientId, 15 * MiB));
+            return writeAnswer(res, sent, searchsetPieces(t, patientId, 15 * MiB));
           }) as Answer,
         ]),
       ),
