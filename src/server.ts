@@ -156,6 +156,9 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
   let announced = false;
   const restarts: number[] = [];
   const env = config.port === 0 ? { PORT: String(await freePort(config.host)) } : {};
+  // The primary opens the store once first: it applies the migrations (and, for SQLite, switches the file
+  // to WAL) before any worker starts, so the workers never race to create the same schema.
+  await (await openStore(config)).close();
   const fork = () => cluster.fork(env);
   for (let i = 0; i < config.workers; i += 1) fork();
   cluster.on('listening', (_worker, address) => {

@@ -53,6 +53,25 @@ function migrate(db: Database.Database, migrations: readonly Migration[]): void 
 }
 
 /**
+ * Runs `step`, again after a short pause while it fails with SQLITE_BUSY, for at most `timeoutMs`.
+ * Switching a new file to WAL needs an exclusive lock and SQLite does not always wait for it through the
+ * busy timeout: two processes opening the same new file at once (cluster workers) can otherwise fail.
+ */
+async function whileBusy(timeoutMs: number, step: () => void): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
+    try {
+      step();
+      return;
+    } catch (error) {
+      const busy = (error as { code?: unknown }).code === 'SQLITE_BUSY';
+      if (!busy || Date.now() + pause > end) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
+/**
  * Opens (creating it and its parent directory if needed, unless `fileMustExist`) the SQLite database at
  * `file`, or an in-memory one for `':memory:'`, and applies pending migrations. Files use WAL mode; every
  * connection has a busy timeout and foreign keys on. Rejects with a `SchemaVersionError` when the
@@ -62,11 +81,14 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
   const inMemory = file === ':memory:' || file === '';
   if (!inMemory && options.fileMustExist !== true) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const db = new Database(file, { fileMustExist: options.fileMustExist === true });
+  const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
   try {
-    db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('foreign_keys = ON');
-    if (!inMemory) db.pragma('journal_mode = WAL');
-    migrate(db, options.migrations ?? MIGRATIONS);
+    await whileBusy(busyTimeoutMs, () => {
+      if (!inMemory) db.pragma('journal_mode = WAL');
+      migrate(db, options.migrations ?? MIGRATIONS);
+    });
   } catch (error) {
     db.close();
     throw error;

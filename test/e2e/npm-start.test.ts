@@ -270,6 +270,8 @@ describe('the built server with production settings or in cluster mode', () => {
       });
       const statuses = await Promise.all(Array.from({ length: 20 }, () => fetch(`${server.url}/cds-services`).then((r) => r.status)));
       expect(statuses.every((s) => s === 200)).toBe(true);
+      // No worker died on its own while starting (two workers once raced to create the same SQLite file).
+      expect(server.output()).not.toMatch(/worker exited|could not start/);
       process.kill(workers[0] ?? 0, 'SIGKILL');
       const replaced = await until('a replacement worker', () => {
         const pids = childrenOf(primary);

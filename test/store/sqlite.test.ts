@@ -2,6 +2,7 @@
  * The SQLite store: the store contract on SQLite files, then what only SQLite does (a file and its
  * directory created on open, WAL mode, in-memory databases, read-only tools that must not create a file).
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -87,6 +88,29 @@ describe('SQLite only', () => {
   test('a file database is in WAL mode, so that several processes on one host can share it', async () => {
     const file = path.join(dir, 'wal.sqlite');
     await open(file);
+    inspect(file, (db) => expect(db.pragma('journal_mode', { simple: true })).toBe('wal'));
+  });
+
+  test('a new file that another process is still writing (a cluster worker switching it to WAL) is opened once its lock is released, not refused as busy', async () => {
+    const file = path.join(dir, 'contended.sqlite');
+    // Another process holds the write lock of a new file in rollback mode: SQLite refuses the switch to WAL
+    // at once (SQLITE_BUSY) instead of waiting through the busy timeout, as when two workers start together.
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const D = require('better-sqlite3'); const db = new D(process.argv[1]);
+         db.exec('BEGIN IMMEDIATE'); db.exec('CREATE TABLE other (a)'); process.stdout.write('locked\\n');
+         setTimeout(() => { db.exec('COMMIT'); db.close(); }, 300);`,
+        file,
+      ],
+      { cwd: path.resolve(__dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    const store = await open(file);
+    expect(await store.ping()).toBe(true);
+    await exited;
     inspect(file, (db) => expect(db.pragma('journal_mode', { simple: true })).toBe('wal'));
   });
 
