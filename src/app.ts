@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { SmartAppConfig } from './app/app-config';
 import type { Config } from './config';
 import { bearerToken } from './cds/admin-auth';
-import { badRequest, errorHandler, HttpError, notFound } from './cds/errors';
+import { badRequest, errorHandler, HttpError, nonFiniteNumber, nonFiniteNumberPath, notFound } from './cds/errors';
 import { serveHook, type HookDeps } from './cds/hooks';
 import { JwtError, JwtVerifier, type VerifiedClient } from './cds/jwt';
 import { feedbackSchema } from './cds/request-schema';
@@ -251,6 +251,11 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
       next();
     },
     express.json({ limit: config.bodyLimitBytes, strict: true, type: ['application/json', 'application/fhir+json', 'application/*+json'] }),
+    (req, _res, next) => {
+      const path = nonFiniteNumberPath(req.body);
+      if (path !== undefined) throw nonFiniteNumber(path);
+      next();
+    },
   ];
 
   const methodNotAllowed =

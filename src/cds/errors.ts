@@ -49,13 +49,66 @@ function clip(s: string, max: number): string {
  * The dotted path of a zod issue. Member names come from the request (a prefetch key can be anything),
  * so each is clipped, and so is the whole: an error body must not echo a megabyte key back, three times.
  */
-const fieldOf = (path: readonly PropertyKey[]) => clip(path.map((k) => clip(String(k), MAX_NAME)).join('.'), MAX_FIELD) || '(body)';
+export const fieldOf = (path: readonly PropertyKey[]) => clip(path.map((k) => clip(String(k), MAX_NAME)).join('.'), MAX_FIELD) || '(body)';
 
 /** A 400 from a zod validation error: the first issue's field, and all issues. */
 export function badRequest(error: z.ZodError): HttpError {
   const issues = error.issues.slice(0, 20).map((i) => ({ field: fieldOf(i.path), message: i.message }));
   const first = issues[0] ?? { field: '(body)', message: 'invalid request' };
   return new HttpError(400, 'bad-request', `${first.field}: ${first.message}`, first.field, issues);
+}
+
+/**
+ * The path of the first number in a parsed JSON body that is not finite, or undefined when there is none.
+ * JSON has no Infinity, but `JSON.parse` reads a literal beyond the double range (`1e999`) as Infinity:
+ * left in, such a value makes a resource unreadable further on, and the caller would get a misleading 412.
+ */
+export function nonFiniteNumberPath(body: unknown): PropertyKey[] | undefined {
+  // The common case, every number finite, is checked without building a single path (bodies are large).
+  if (!hasNonFinite(body)) return undefined;
+  // Each entry links to its parent rather than copying a path: the walk stays linear however deep the body.
+  interface Step {
+    readonly value: unknown;
+    readonly key?: PropertyKey;
+    readonly parent?: Step;
+  }
+  const stack: Step[] = [{ value: body }];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { value } = next;
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      const path: PropertyKey[] = [];
+      for (let step: Step | undefined = next; step?.key !== undefined; step = step.parent) path.push(step.key);
+      return path.reverse();
+    }
+    if (typeof value === 'object' && value !== null) {
+      const entries = Object.entries(value);
+      for (let i = entries.length - 1; i >= 0; i -= 1) {
+        const [key, member] = entries[i] as [string, unknown];
+        if (typeof member === 'object' || typeof member === 'number') stack.push({ value: member, key: Array.isArray(value) ? Number(key) : key, parent: next });
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Whether any number in `body` is not finite (iterative: a parsed body may nest deeper than the call stack). */
+function hasNonFinite(body: unknown): boolean {
+  const stack: unknown[] = [body];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return true;
+    } else if (typeof value === 'object' && value !== null) {
+      for (const member of Object.values(value)) if (typeof member === 'object' || typeof member === 'number') stack.push(member);
+    }
+  }
+  return false;
+}
+
+/** A 400 for a number too large for a double (it parsed as Infinity), naming where it is. */
+export function nonFiniteNumber(path: readonly PropertyKey[]): HttpError {
+  const field = fieldOf(path);
+  return new HttpError(400, 'number-out-of-range', `${field}: the number is too large to represent (beyond ±1.8e308)`, field);
 }
 
 export const notFound = (what: string) => new HttpError(404, 'not-found', `${what} not found`);
