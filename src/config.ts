@@ -62,6 +62,8 @@ export interface Config {
   readonly patientHashSalt?: string | undefined;
   readonly adminToken?: string | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Server lifecycle limits (issue 19, items 4 and 9): see docs/deployment.md, "Timeouts, connections and shutdown". */
+  readonly lifecycle: LifecycleSettings;
   /** The rules' threshold sets and (v2) the data-selection settings (plausible ranges, recency, Post-TBF window). */
   readonly thresholds: ThresholdSets & { readonly selection: DataSelectionSettings };
   readonly normalization?: IctosNormalization | undefined;
@@ -280,6 +282,33 @@ const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
  * Reads the configuration from environment variables. Relative file paths are resolved against
  * `baseDir` (the working directory by default).
  */
+/** Deadlines and caps of the HTTP server and of shutdown (issue 19, items 4 and 9). */
+export interface LifecycleSettings {
+  /** REQUEST_TIMEOUT_MS: a whole request (headers and body) must arrive within this, else 408. */
+  readonly requestTimeoutMs: number;
+  /** HEADERS_TIMEOUT_MS: the request headers must arrive within this; at most the request timeout. */
+  readonly headersTimeoutMs: number;
+  /** BODY_TIMEOUT_MS: the JSON body parser waits at most this long for the body, else 408. */
+  readonly bodyTimeoutMs: number;
+  /** MAX_CONNECTIONS: open sockets per process; beyond it Node drops new sockets. */
+  readonly maxConnections: number;
+  /** SHUTDOWN_TIMEOUT_MS: after SIGTERM / SIGINT the process is gone within this, whatever happens. */
+  readonly shutdownTimeoutMs: number;
+}
+
+function lifecycleSettings(env: NodeJS.ProcessEnv): LifecycleSettings {
+  const requestTimeoutMs = int('REQUEST_TIMEOUT_MS', env['REQUEST_TIMEOUT_MS'], 30_000, 500, 600_000);
+  const headersTimeoutMs = int('HEADERS_TIMEOUT_MS', env['HEADERS_TIMEOUT_MS'], Math.min(15_000, requestTimeoutMs), 500, 600_000);
+  if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError('HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS');
+  return {
+    requestTimeoutMs,
+    headersTimeoutMs,
+    bodyTimeoutMs: int('BODY_TIMEOUT_MS', env['BODY_TIMEOUT_MS'], Math.min(10_000, requestTimeoutMs), 100, 600_000),
+    maxConnections: int('MAX_CONNECTIONS', env['MAX_CONNECTIONS'], 1000, 1, 1_000_000),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', env['SHUTDOWN_TIMEOUT_MS'], 10_000, 500, 600_000),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string = process.cwd()): Config {
   const port = int('PORT', env['PORT'], 3000, 0, 65535);
   const host = env['HOST'] ?? '127.0.0.1';
@@ -331,6 +360,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
     patientHashSalt: salt,
     adminToken,
     logLevel,
+    lifecycle: lifecycleSettings(env),
     thresholds: {
       tbf: thresholdOverrides.tbf ?? DEFAULT_THRESHOLDS.tbf,
       ictos: thresholdOverrides.ictos ?? DEFAULT_THRESHOLDS.ictos,

@@ -14,5 +14,7 @@ export function createLogger(level: Config['logLevel'], destination?: pino.Desti
       censor: '[redacted]',
     },
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  // Asynchronous, bounded stdout (issue 19, item 9): pino's default writes stdout synchronously and retries
+  // EAGAIN forever on a pipe nobody reads, blocking the main thread; here lines beyond the buffer are dropped.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: 4 * 1024 * 1024 }));
 }

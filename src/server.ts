@@ -5,7 +5,8 @@
  * that share the port (node:cluster) and replaces a worker that dies. Stops cleanly on SIGINT / SIGTERM.
  */
 import cluster from 'node:cluster';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildApp, configurationWarnings, securityStatus } from './app';
@@ -47,13 +48,21 @@ export async function startService(
 ): Promise<RunningService> {
   let config = loaded;
   const logger = createLogger(config.logLevel);
-  const server = createServer((_req, res) => {
-    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"starting","message":"The service is starting"}');
-  });
+  const limits = config.lifecycle;
+  // Node checks requestTimeout / headersTimeout only every connectionsCheckingInterval, settable only here.
+  const server = createServer(
+    {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      keepAliveTimeout: 65_000,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    (_req, res) => {
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"starting","message":"The service is starting"}');
+    },
+  );
+  server.maxConnections = limits.maxConnections;
   server.on('clientError', clientErrorHandler(logger));
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 30_000;
   const port = await listen(server, config);
   const origin = `http://${displayHost(config.host)}:${port}`;
 
@@ -69,7 +78,7 @@ export async function startService(
     store = opened = await openStore(config, { postgres: { onError: (e) => logger.warn({ err: e.message }, 'database connection lost') } });
     const app = await buildApp({ config, store, logger, ...(demo !== undefined ? { routes: [demo.routes(store)] } : {}) });
     server.removeAllListeners('request');
-    server.on('request', app);
+    server.on('request', guarded(app, limits.bodyTimeoutMs));
   } catch (error) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await demo?.close();
@@ -118,14 +127,63 @@ export async function startService(
   };
 }
 
-/** Stops on SIGINT / SIGTERM, forcing an exit if closing takes longer than 10 s. */
-function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+const BODY_TIMEOUT_ANSWER = JSON.stringify({ error: { status: 408, code: 'request-timeout', message: 'The request body was not received in time' } });
+
+/**
+ * Wraps the app (issue 19, item 4): a request whose body has not fully arrived within `bodyTimeoutMs` gets
+ * a 408 (or, if its answer has begun, loses its connection); and an answer sent before the body was read
+ * (an early 401, 413, 415) closes the connection, so that the unread body cannot hold the socket.
+ */
+function guarded(app: RequestListener, bodyTimeoutMs: number): RequestListener {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const timer = setTimeout(() => {
+      if (req.complete) return;
+      if (res.headersSent) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(408, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(BODY_TIMEOUT_ANSWER), connection: 'close' });
+      res.end(BODY_TIMEOUT_ANSWER);
+    }, bodyTimeoutMs);
+    timer.unref();
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+    (res as { writeHead: (...args: unknown[]) => ServerResponse }).writeHead = (...args: unknown[]) => {
+      if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');
+      return writeHead(...args);
+    };
+    res.on('finish', () => {
+      clearTimeout(timer);
+      if (!req.complete) req.socket.destroySoon();
+    });
+    res.on('close', () => clearTimeout(timer));
+    app(req, res);
+  };
+}
+
+/**
+ * A watchdog outside the main thread (issue 19, item 9): if the process still runs `ms` after it was armed
+ * (the main thread blocked, say, on a write to a pipe nobody reads), the worker kills the process.
+ */
+function armWatchdog(ms: number): void {
+  const worker = new Worker(`const { workerData } = require('node:worker_threads'); setTimeout(() => process.kill(workerData.pid, 'SIGKILL'), workerData.ms);`, {
+    eval: true,
+    workerData: { pid: process.pid, ms },
+    stdout: false,
+    stderr: false,
+  });
+  worker.unref();
+}
+
+/** Stops on SIGINT / SIGTERM, forcing an exit if closing takes longer than `timeoutMs` (SHUTDOWN_TIMEOUT_MS). */
+function stopOnSignals(logger: Logger, stop: () => Promise<void>, timeoutMs: number, halfway?: () => void): void {
   let stopping = false;
   const onSignal = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    armWatchdog(timeoutMs);
     logger.info({ signal }, 'stopping');
-    setTimeout(() => process.exit(1), 10_000).unref();
+    setTimeout(() => process.exit(1), Math.max(0, timeoutMs - 250)).unref();
+    if (halfway !== undefined) setTimeout(halfway, Math.floor(timeoutMs / 2)).unref();
     stop().then(
       () => process.exit(0),
       () => process.exit(1),
@@ -191,7 +249,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
           }),
       ),
     );
-  });
+  }, config.lifecycle.shutdownTimeoutMs);
 }
 
 async function main(): Promise<void> {
@@ -202,7 +260,7 @@ async function main(): Promise<void> {
     return;
   }
   const running = await startService(process.env, (l) => process.stdout.write(l), config);
-  stopOnSignals(logger, () => running.close());
+  stopOnSignals(logger, () => running.close(), config.lifecycle.shutdownTimeoutMs, () => running.server.closeAllConnections());
 }
 
 if (require.main === module) {
