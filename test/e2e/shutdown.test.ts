@@ -1,15 +1,23 @@
 /**
  * SIGTERM stops the service within SHUTDOWN_TIMEOUT_MS whatever happens (issue 19, item 9): once the
  * service survived SIGTERM for 45 minutes, its main thread blocked writing log lines to a stdout pipe
- * nobody read. Spawns the built server (`npm run build` first) with stdout a pipe this test never reads.
+ * nobody read. Spawns the server (bundled from src/ with esbuild into node_modules/.cache, so that the test
+ * needs no `npm run build` and never runs a stale one) with stdout a pipe this test never reads.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import path from 'node:path';
+import { build } from 'esbuild';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
+const SERVER = path.join(REPO_ROOT, 'node_modules', '.cache', 'npc-cds-tests', 'shutdown-server.js');
 const SHUTDOWN_TIMEOUT_MS = 3000;
+
+beforeAll(async () => {
+  // Inside the project, so that the bundle finds package.json (paths.ts) and node_modules above it.
+  await build({ entryPoints: [path.join(REPO_ROOT, 'src/server.ts')], outfile: SERVER, bundle: true, platform: 'node', format: 'cjs', packages: 'external', logLevel: 'silent' });
+}, 60_000);
 
 /** A free port, found by asking for port 0 and closing it. */
 async function freePort(): Promise<number> {
@@ -32,7 +40,7 @@ async function start(port: number): Promise<ChildProcess> {
     LOG_LEVEL: 'debug',
     SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
   };
-  const child = spawn('node', ['dist/src/server.js'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [SERVER], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'ignore'] });
   child.stdout?.pause();
   for (let i = 0; i < 100; i += 1) {
     if (await get(port).then(() => true, () => false)) return child;
