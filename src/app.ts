@@ -17,6 +17,7 @@ import { labelMount, routeLabel } from './cds/route-label';
 import { loadServices, type ServiceDefinition } from './cds/services';
 import { CardTemplates } from './cds/templates';
 import { FAVICON_ICO } from './favicon';
+import { LoadShedder } from './load-shed';
 import { parseSince, SINCE_FORMAT } from './store/since';
 import type { FeedbackItem, Store } from './store/store';
 
@@ -174,6 +175,11 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
   app.set('etag', false);
   app.set('trust proxy', false);
 
+  const corsAllowed = (origin: string | undefined): boolean => origin !== undefined && (config.corsOrigins === '*' || config.corsOrigins.includes(origin));
+  // Before the request log: under overload a shed request must cost as little as possible (docs/deployment.md, "Load shedding").
+  const shedder = new LoadShedder({ settings: config.loadShed, logger, corsAllowed });
+  app.use(shedder.middleware);
+
   // One log line per request: the route template (never the path or query, which may name a patient), status, timings, and for a refusal its reason; never tokens, bodies or
   // patient data. A 401 is refused before the body is read, so it names the service but no hookInstance.
   app.use((req, res, next) => {
@@ -197,7 +203,6 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
     next();
   });
 
-  const corsAllowed = (origin: string | undefined): boolean => origin !== undefined && (config.corsOrigins === '*' || config.corsOrigins.includes(origin));
   const corsMiddleware = cors({
     origin: (origin, cb) => cb(null, corsAllowed(origin)),
     methods: ['GET', 'POST', 'OPTIONS'],
@@ -270,6 +275,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
       status: storeOk ? 'ok' : 'degraded',
       security: { mode: security.mode, issuers: security.issuers },
       store: { kind: store.kind, ok: storeOk },
+      load: shedder.status(),
       demo: config.demo,
       warnings,
     });

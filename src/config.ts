@@ -64,6 +64,8 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Server lifecycle limits (issue 19, items 4 and 9): see docs/deployment.md, "Timeouts, connections and shutdown". */
   readonly lifecycle: LifecycleSettings;
+  /** Load shedding (issue 19, item 3): see docs/deployment.md, "Load shedding". */
+  readonly loadShed: LoadShedSettings;
   /** The rules' threshold sets and (v2) the data-selection settings (plausible ranges, recency, Post-TBF window). */
   readonly thresholds: ThresholdSets & { readonly selection: DataSelectionSettings };
   readonly normalization?: IctosNormalization | undefined;
@@ -278,10 +280,6 @@ function smartAllowedIss(env: NodeJS.ProcessEnv, allowedFhirServers: readonly st
 
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
 
-/**
- * Reads the configuration from environment variables. Relative file paths are resolved against
- * `baseDir` (the working directory by default).
- */
 /** Deadlines and caps of the HTTP server and of shutdown (issue 19, items 4 and 9). */
 export interface LifecycleSettings {
   /** REQUEST_TIMEOUT_MS: a whole request (headers and body) must arrive within this, else 408. */
@@ -309,6 +307,28 @@ function lifecycleSettings(env: NodeJS.ProcessEnv): LifecycleSettings {
   };
 }
 
+/** When the service answers 503 instead of queueing (issue 19, item 3): see docs/deployment.md, "Load shedding". */
+export interface LoadShedSettings {
+  /** MAX_IN_FLIGHT: CDS Hooks and feedback requests being served at once, per process; beyond it 503. */
+  readonly maxInFlight: number;
+  /** MAX_EVENT_LOOP_DELAY_MS: when the event loop runs this late, new CDS Hooks and feedback requests get 503; 0 turns it off. */
+  readonly maxEventLoopDelayMs: number;
+  /** SHED_RETRY_AFTER_SECONDS: the Retry-After of a 503 for load. */
+  readonly retryAfterSeconds: number;
+}
+
+function loadShedSettings(env: NodeJS.ProcessEnv): LoadShedSettings {
+  return {
+    maxInFlight: int('MAX_IN_FLIGHT', env['MAX_IN_FLIGHT'], 64, 1, 100_000),
+    maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', env['MAX_EVENT_LOOP_DELAY_MS'], 200, 0, 60_000),
+    retryAfterSeconds: int('SHED_RETRY_AFTER_SECONDS', env['SHED_RETRY_AFTER_SECONDS'], 1, 1, 3600),
+  };
+}
+
+/**
+ * Reads the configuration from environment variables. Relative file paths are resolved against
+ * `baseDir` (the working directory by default).
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string = process.cwd()): Config {
   const port = int('PORT', env['PORT'], 3000, 0, 65535);
   const host = env['HOST'] ?? '127.0.0.1';
@@ -361,6 +381,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
     adminToken,
     logLevel,
     lifecycle: lifecycleSettings(env),
+    loadShed: loadShedSettings(env),
     thresholds: {
       tbf: thresholdOverrides.tbf ?? DEFAULT_THRESHOLDS.tbf,
       ictos: thresholdOverrides.ictos ?? DEFAULT_THRESHOLDS.ictos,

@@ -229,3 +229,33 @@ describe('the demo, the store and cluster mode', () => {
     expect(() => loadConfig({ WORKERS: '2' }, dir)).toThrow(/the demo runs in one process/);
   });
 });
+
+describe('server limits and load shedding', () => {
+  test('with nothing set, requests have 30 s, bodies 10 s, a process serves 1,000 sockets and 64 hook calls at once, and sheds when its event loop runs 200 ms late', () => {
+    const c = loadConfig({}, dir);
+    expect(c.lifecycle).toEqual({ requestTimeoutMs: 30_000, headersTimeoutMs: 15_000, bodyTimeoutMs: 10_000, maxConnections: 1000, shutdownTimeoutMs: 10_000 });
+    expect(c.loadShed).toEqual({ maxInFlight: 64, maxEventLoopDelayMs: 200, retryAfterSeconds: 1 });
+  });
+
+  test('the load-shedding settings are read, and MAX_EVENT_LOOP_DELAY_MS 0 turns the event-loop bound off', () => {
+    expect(loadConfig({ MAX_IN_FLIGHT: '8', MAX_EVENT_LOOP_DELAY_MS: '0', SHED_RETRY_AFTER_SECONDS: '5' }, dir).loadShed).toEqual({ maxInFlight: 8, maxEventLoopDelayMs: 0, retryAfterSeconds: 5 });
+  });
+
+  test.each([
+    ['MAX_IN_FLIGHT', '0'],
+    ['MAX_IN_FLIGHT', 'many'],
+    ['MAX_IN_FLIGHT', '2.5'],
+    ['MAX_EVENT_LOOP_DELAY_MS', '-1'],
+    ['MAX_EVENT_LOOP_DELAY_MS', '60001'],
+    ['SHED_RETRY_AFTER_SECONDS', '0'],
+    ['SHED_RETRY_AFTER_SECONDS', '3601'],
+    ['REQUEST_TIMEOUT_MS', '499'],
+    ['MAX_CONNECTIONS', '0'],
+  ])('%s=%s stops start-up with a message naming the setting and its range', (name, value) => {
+    expect(() => loadConfig({ [name]: value }, dir)).toThrow(new RegExp(`^${name}: "${value.replace('.', '\\.')}" must be an integer from`));
+  });
+
+  test('HEADERS_TIMEOUT_MS above REQUEST_TIMEOUT_MS stops start-up', () => {
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '6000' }, dir)).toThrow(/HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/);
+  });
+});

@@ -25,9 +25,14 @@ export const SERVICE_IDS = {
 } as const;
 export type HookName = keyof typeof SERVICE_IDS;
 
-/** The default configuration (empty environment), in memory and silent, then `overrides`. */
+/**
+ * The default configuration (empty environment), in memory and silent, then `overrides`. The event-loop
+ * bound of load shedding is off: a test's one process also runs the test's own work (megabyte fuzz bodies,
+ * busy loops) on a loaded CI machine; test/hardening/load-shed.http.test.ts turns it on.
+ */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ DEMO: 'off' }, REPO_ROOT), databasePath: ':memory:', logLevel: 'silent', ...overrides };
+  const defaults = loadConfig({ DEMO: 'off' }, REPO_ROOT);
+  return { ...defaults, databasePath: ':memory:', logLevel: 'silent', loadShed: { ...defaults.loadShed, maxEventLoopDelayMs: 0 }, ...overrides };
 }
 
 export interface TestAppOptions {
