@@ -313,14 +313,27 @@ export interface LoadShedSettings {
   readonly maxInFlight: number;
   /** MAX_EVENT_LOOP_DELAY_MS: when the event loop runs this late, new CDS Hooks and feedback requests get 503; 0 turns it off. */
   readonly maxEventLoopDelayMs: number;
+  /**
+   * MAX_EVENT_LOOP_UTILIZATION: when the share of time the event loop is busy (smoothed over about 0.5 s)
+   * passes this fraction, new CDS Hooks and feedback requests get 503; 0 turns it off.
+   */
+  readonly maxEventLoopUtilization: number;
   /** SHED_RETRY_AFTER_SECONDS: the Retry-After of a 503 for load. */
   readonly retryAfterSeconds: number;
+}
+
+function fraction(name: string, s: string | undefined, fallback: number): number {
+  if (s === undefined || s === '') return fallback;
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(`${name}: "${s}" must be a number from 0 to 1`);
+  return n;
 }
 
 function loadShedSettings(env: NodeJS.ProcessEnv): LoadShedSettings {
   return {
     maxInFlight: int('MAX_IN_FLIGHT', env['MAX_IN_FLIGHT'], 64, 1, 100_000),
     maxEventLoopDelayMs: int('MAX_EVENT_LOOP_DELAY_MS', env['MAX_EVENT_LOOP_DELAY_MS'], 200, 0, 60_000),
+    maxEventLoopUtilization: fraction('MAX_EVENT_LOOP_UTILIZATION', env['MAX_EVENT_LOOP_UTILIZATION'], 0.98),
     retryAfterSeconds: int('SHED_RETRY_AFTER_SECONDS', env['SHED_RETRY_AFTER_SECONDS'], 1, 1, 3600),
   };
 }

@@ -231,14 +231,24 @@ describe('the demo, the store and cluster mode', () => {
 });
 
 describe('server limits and load shedding', () => {
-  test('with nothing set, requests have 30 s, bodies 10 s, a process serves 1,000 sockets and 64 hook calls at once, and sheds when its event loop runs 200 ms late', () => {
+  test('with nothing set, requests have 30 s, bodies 10 s, a process serves 1,000 sockets and 64 hook calls at once, and sheds when its event loop runs 200 ms late or is busy 98 % of the time', () => {
     const c = loadConfig({}, dir);
     expect(c.lifecycle).toEqual({ requestTimeoutMs: 30_000, headersTimeoutMs: 15_000, bodyTimeoutMs: 10_000, maxConnections: 1000, shutdownTimeoutMs: 10_000 });
-    expect(c.loadShed).toEqual({ maxInFlight: 64, maxEventLoopDelayMs: 200, retryAfterSeconds: 1 });
+    expect(c.loadShed).toEqual({ maxInFlight: 64, maxEventLoopDelayMs: 200, maxEventLoopUtilization: 0.98, retryAfterSeconds: 1 });
   });
 
-  test('the load-shedding settings are read, and MAX_EVENT_LOOP_DELAY_MS 0 turns the event-loop bound off', () => {
-    expect(loadConfig({ MAX_IN_FLIGHT: '8', MAX_EVENT_LOOP_DELAY_MS: '0', SHED_RETRY_AFTER_SECONDS: '5' }, dir).loadShed).toEqual({ maxInFlight: 8, maxEventLoopDelayMs: 0, retryAfterSeconds: 5 });
+  test('the load-shedding settings are read, and MAX_EVENT_LOOP_DELAY_MS 0 and MAX_EVENT_LOOP_UTILIZATION 0 turn the event-loop bounds off', () => {
+    expect(loadConfig({ MAX_IN_FLIGHT: '8', MAX_EVENT_LOOP_DELAY_MS: '0', MAX_EVENT_LOOP_UTILIZATION: '0', SHED_RETRY_AFTER_SECONDS: '5' }, dir).loadShed).toEqual({
+      maxInFlight: 8,
+      maxEventLoopDelayMs: 0,
+      maxEventLoopUtilization: 0,
+      retryAfterSeconds: 5,
+    });
+    expect(loadConfig({ MAX_EVENT_LOOP_UTILIZATION: '0.9' }, dir).loadShed.maxEventLoopUtilization).toBe(0.9);
+  });
+
+  test.each(['-0.1', '1.01', 'busy', ' ', 'NaN', 'Infinity'])('MAX_EVENT_LOOP_UTILIZATION=%j stops start-up with a message naming the setting and its range', (value) => {
+    expect(() => loadConfig({ MAX_EVENT_LOOP_UTILIZATION: value }, dir)).toThrow(/^MAX_EVENT_LOOP_UTILIZATION: ".*" must be a number from 0 to 1$/);
   });
 
   test.each([

@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
-import { draftOrdersFor } from '../support/app';
+import { draftOrdersFor, NO_EVENT_LOOP_SHEDDING } from '../support/app';
 import { expectOrderCheckCards, expectPatientViewCards, findingsOf } from '../support/card-expectations';
 import { collapseSlashes, startCollapsingProxy, type CollapsingProxy } from '../support/collapsing-proxy';
 import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
@@ -62,7 +62,7 @@ describe('the test proxy rewrites URLs as smart-launcher-v2 does', () => {
 });
 
 async function appFor(s: Scenario): Promise<Express> {
-  const config = { ...loadConfig({ LOG_LEVEL: 'silent', DEMO: 'off' }, path.resolve(__dirname, '../..')), allowedFhirServers: [fhir.baseUrl, proxy.baseUrl], normalization: s.normalization };
+  const config = { ...loadConfig({ LOG_LEVEL: 'silent', DEMO: 'off', ...NO_EVENT_LOOP_SHEDDING }, path.resolve(__dirname, '../..')), allowedFhirServers: [fhir.baseUrl, proxy.baseUrl], normalization: s.normalization };
   return buildApp({ config, store, logger: createLogger('silent'), templates, now: () => new Date(s.now) });
 }
 

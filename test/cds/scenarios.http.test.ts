@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
-import { draftOrdersFor, prefetchFor } from '../support/app';
+import { draftOrdersFor, NO_EVENT_LOOP_SHEDDING, prefetchFor } from '../support/app';
 import { expectOrderCheckCards, expectPatientViewCards, findingsOf } from '../support/card-expectations';
 import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
 import { loadBundle, resourcesOf, scenarios, type Scenario } from '../support/scenarios';
@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 async function appFor(s: Scenario) {
-  const config = { ...loadConfig({ LOG_LEVEL: 'silent' }, path.resolve(__dirname, '../..')), allowedFhirServers: [server.baseUrl], normalization: s.normalization };
+  const config = { ...loadConfig({ LOG_LEVEL: 'silent', ...NO_EVENT_LOOP_SHEDDING }, path.resolve(__dirname, '../..')), allowedFhirServers: [server.baseUrl], normalization: s.normalization };
   return buildApp({ config, store, logger: createLogger('silent'), templates, now: () => new Date(s.now) });
 }
 

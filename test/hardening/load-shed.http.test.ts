@@ -1,10 +1,10 @@
 /**
- * Load shedding (issue 19, item 3): beyond MAX_IN_FLIGHT requests being served, or with the event loop
- * running later than MAX_EVENT_LOOP_DELAY_MS, a CDS Hooks or feedback request gets 503 with Retry-After at
+ * Load shedding (issue 19, item 3): beyond MAX_IN_FLIGHT requests being served, with the event loop
+ * running later than MAX_EVENT_LOOP_DELAY_MS, or busier than MAX_EVENT_LOOP_UTILIZATION, a CDS Hooks or feedback request gets 503 with Retry-After at
  * once, counted in /health and in one rate-limited log line, while discovery and /health keep answering.
  * The app listens on loopback; requests in flight are held by a FHIR server that answers only when told.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hookRequest, SERVICE_IDS, testApp, testConfig, type TestApp } from '../support/app';
 
@@ -16,10 +16,10 @@ interface Answer {
   readonly body: unknown;
 }
 
-function call(origin: string, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+function call(origin: string, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}, agent: Agent | false = false): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = httpRequest(`${origin}${path}`, { method, agent: false, headers: { ...(data !== undefined ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
+    const req = httpRequest(`${origin}${path}`, { method, agent, headers: { ...(data !== undefined ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -126,7 +126,6 @@ describe('requests in flight', () => {
       expect(shed.status).toBe(503);
       expect(shed.body).toEqual({ error: { status: 503, code: 'overloaded', message: expect.stringMatching(/too many requests in flight.*retry after 7 s/) } });
       expect(shed.headers['retry-after']).toBe('7');
-      expect(shed.headers['connection']).toBe('close');
       expect(shed.headers['access-control-allow-origin']).toBe('https://ehr.example');
       expect(shedMs).toBeLessThan(1000);
       // Feedback is shed too; discovery and /health are not.
@@ -183,7 +182,7 @@ describe('event-loop delay', () => {
     const shed = await call(origin, 'POST', PATIENT_VIEW, withPrefetch());
     expect(shed.status).toBe(503);
     expect(shed.body).toMatchObject({ error: { code: 'overloaded', message: expect.stringMatching(/event loop delayed/) } });
-    expect(((await call(origin, 'GET', '/health')).body as { load: { shed: unknown } }).load.shed).toEqual({ inFlight: 0, eventLoopDelay: 1 });
+    expect(((await call(origin, 'GET', '/health')).body as { load: { shed: unknown } }).load.shed).toEqual({ inFlight: 0, eventLoopDelay: 1, eventLoopUtilization: 0 });
 
     await sleep(400);
     expect((await call(origin, 'POST', PATIENT_VIEW, withPrefetch())).status).toBe(200);
@@ -203,5 +202,53 @@ describe('event-loop delay', () => {
     await blockLoop(6, 150);
     expect((await call(origin, 'POST', PATIENT_VIEW, withPrefetch())).status).toBe(200);
     expect(((await call(origin, 'GET', '/health')).body as { load: unknown }).load).toMatchObject({ maxEventLoopDelayMs: 0, eventLoopDelayMs: 0, shed: { eventLoopDelay: 0 } });
+  }, 30_000);
+});
+
+describe('event-loop utilization', () => {
+  test('while the event loop is busy nearly all the time but never late enough for the delay bound, a hook call gets 503 overloaded; once it idles, the call is served', async () => {
+    await start({ maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0.75 });
+    expect((await call(origin, 'POST', PATIENT_VIEW, withPrefetch())).status).toBe(200); // starts the measurement
+    await sleep(100);
+
+    // 1.5 s of 15 ms stretches: each timer check is late by at most 15 ms, the loop is busy ~95 % of the time.
+    await blockLoop(100, 15);
+    const keepAlive = new Agent({ keepAlive: true });
+    const shed = await call(origin, 'POST', PATIENT_VIEW, withPrefetch(), { origin: 'https://ehr.example' }, keepAlive);
+    keepAlive.destroy();
+    expect(shed.status).toBe(503);
+    expect(shed.body).toMatchObject({ error: { code: 'overloaded', message: expect.stringMatching(/event loop busy/) } });
+    // A small body of known length keeps its connection: reconnecting would cost more than the request.
+    expect(shed.headers['connection']).not.toBe('close');
+    expect(shed.headers['retry-after']).toBe('1');
+    const load = ((await call(origin, 'GET', '/health')).body as { load: { shed: unknown; eventLoopUtilization: number; maxEventLoopUtilization: number } }).load;
+    expect(load.shed).toEqual({ inFlight: 0, eventLoopDelay: 0, eventLoopUtilization: 1 });
+    expect(load.maxEventLoopUtilization).toBe(0.75);
+    expect(load.eventLoopUtilization).toBeGreaterThan(0.5);
+    await until(() => loadLines().length === 1, 12_000);
+    expect(loadLines()[0]).toMatchObject({ level: 40, shed: { inFlight: 0, eventLoopDelay: 0, eventLoopUtilization: 1 }, maxEventLoopUtilization: 0.75 });
+
+    // Idle for 2 s: the smoothed utilization (time constant 0.5 s) falls well below 0.75.
+    await sleep(2000);
+    expect((await call(origin, 'POST', PATIENT_VIEW, withPrefetch())).status).toBe(200);
+  }, 30_000);
+
+  test('a shed request with a body of unknown length has its connection closed', async () => {
+    await start({ maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0.75 });
+    expect((await call(origin, 'POST', PATIENT_VIEW, withPrefetch())).status).toBe(200);
+    await blockLoop(100, 15);
+    const keepAlive = new Agent({ keepAlive: true });
+    const shed = await call(origin, 'POST', PATIENT_VIEW, withPrefetch(), { 'transfer-encoding': 'chunked' }, keepAlive);
+    keepAlive.destroy();
+    expect(shed.status).toBe(503);
+    expect(shed.headers['connection']).toBe('close');
+  }, 30_000);
+
+  test('with MAX_EVENT_LOOP_UTILIZATION 0 a busy loop is not a reason to shed', async () => {
+    await start({ maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0 });
+    expect((await call(origin, 'POST', PATIENT_VIEW, withPrefetch())).status).toBe(200);
+    await blockLoop(100, 15);
+    expect((await call(origin, 'POST', PATIENT_VIEW, withPrefetch())).status).toBe(200);
+    expect(((await call(origin, 'GET', '/health')).body as { load: unknown }).load).toMatchObject({ maxEventLoopUtilization: 0, eventLoopUtilization: 0, shed: { eventLoopUtilization: 0 } });
   }, 30_000);
 });

@@ -26,13 +26,17 @@ export const SERVICE_IDS = {
 export type HookName = keyof typeof SERVICE_IDS;
 
 /**
- * The default configuration (empty environment), in memory and silent, then `overrides`. The event-loop
- * bound of load shedding is off: a test's one process also runs the test's own work (megabyte fuzz bodies,
- * busy loops) on a loaded CI machine; test/hardening/load-shed.http.test.ts turns it on.
+ * The environment that turns off the event-loop bounds of load shedding (delay and utilization): a test's one
+ * process also runs the test's own work (megabyte fuzz bodies, busy loops, the in-process FHIR server) on a
+ * loaded CI machine, which would be taken for the service's load; test/hardening/load-shed.http.test.ts
+ * turns them on. The bound on requests in flight stays.
  */
+export const NO_EVENT_LOOP_SHEDDING = { MAX_EVENT_LOOP_DELAY_MS: '0', MAX_EVENT_LOOP_UTILIZATION: '0' } as const;
+
+/** The default configuration (empty environment but NO_EVENT_LOOP_SHEDDING), in memory and silent, then `overrides`. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  const defaults = loadConfig({ DEMO: 'off' }, REPO_ROOT);
-  return { ...defaults, databasePath: ':memory:', logLevel: 'silent', loadShed: { ...defaults.loadShed, maxEventLoopDelayMs: 0 }, ...overrides };
+  const defaults = loadConfig({ DEMO: 'off', ...NO_EVENT_LOOP_SHEDDING }, REPO_ROOT);
+  return { ...defaults, databasePath: ':memory:', logLevel: 'silent', ...overrides };
 }
 
 export interface TestAppOptions {
