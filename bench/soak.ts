@@ -28,6 +28,13 @@
  *
  * `npm run soak` (builds first), or `node dist/bench/soak.js --rate 100 --minutes 5 --connections 16
  * --sample 10 --timeout 10 [--log-level warn] [--workers 1] [--no-write] [--json file]`.
+ *
+ * `--saturation` (`npm run soak -- --saturation`) is the same run at a rate above one process's capacity
+ * (800 req/s and 256 connections unless given) to see load shedding (docs/deployment.md, "Load
+ * shedding"): a 503 `overloaded` with Retry-After is counted as shed, not as an error, and the report
+ * gives the shed share, how fast the 503s came, and the latency of the requests that were served, beside
+ * the memory verdict; it writes the "saturation" section of bench/RESULTS.md. `--no-shedding` runs the
+ * service with shedding off (MAX_IN_FLIGHT 100000, MAX_EVENT_LOOP_DELAY_MS 0, MAX_EVENT_LOOP_UTILIZATION 0), to compare.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -71,27 +78,33 @@ interface Settings {
   readonly workers: number;
   readonly write: boolean;
   readonly json?: string | undefined;
+  /** Above capacity: a 503 overloaded is shed, not an error; writes the "saturation" section. */
+  readonly saturation: boolean;
+  /** false: the service runs with load shedding off (to compare). */
+  readonly shedding: boolean;
 }
 
 function settingsFrom(argv: string[]): Settings {
   const { values } = parseArgs({
     args: argv,
     options: {
-      rate: { type: 'string', default: '100' },
+      rate: { type: 'string' },
       minutes: { type: 'string', default: '5' },
-      connections: { type: 'string', default: '16' },
+      connections: { type: 'string' },
       sample: { type: 'string', default: '10' },
       timeout: { type: 'string', default: '10' },
       'log-level': { type: 'string', default: 'warn' },
       workers: { type: 'string', default: '1' },
       'no-write': { type: 'boolean', default: false },
       json: { type: 'string' },
+      saturation: { type: 'boolean', default: false },
+      'no-shedding': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help === true) {
     process.stdout.write(
-      'node dist/bench/soak.js [--rate 100] [--minutes 5] [--connections 16] [--sample 10] [--timeout 10] [--log-level warn] [--workers 1] [--no-write] [--json file]\n',
+      'node dist/bench/soak.js [--rate 100] [--minutes 5] [--connections 16] [--sample 10] [--timeout 10] [--log-level warn] [--workers 1] [--no-write] [--json file] [--saturation [--no-shedding]] (with --saturation, --rate 800 and --connections 256 unless given)\n',
     );
     process.exit(0);
   }
@@ -100,16 +113,20 @@ function settingsFrom(argv: string[]): Settings {
     if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name}: "${String(s)}" must be a number from ${min} to ${max}`);
     return n;
   };
+  const saturation = values.saturation === true;
+  if (values['no-shedding'] === true && !saturation) throw new Error('--no-shedding goes with --saturation');
   return {
-    rate: num('rate', values.rate, 1, 10_000),
+    rate: num('rate', values.rate ?? (saturation ? '800' : '100'), 1, 10_000),
     minutes: num('minutes', values.minutes, 0.05, 24 * 60),
-    connections: Math.round(num('connections', values.connections, 1, 1024)),
+    connections: Math.round(num('connections', values.connections ?? (saturation ? '256' : '16'), 1, 1024)),
     sampleS: num('sample', values.sample, 1, 600),
     timeoutS: num('timeout', values.timeout, 0.1, 120),
     logLevel: values['log-level'] ?? 'warn',
     workers: Math.round(num('workers', values.workers, 1, 64)),
     write: values['no-write'] !== true,
     json: values.json,
+    saturation,
+    shedding: values['no-shedding'] !== true,
   };
 }
 
@@ -650,6 +667,7 @@ function feedbackVariant(pool: CardPool, outcome: 'accepted' | 'overridden'): Va
 interface Answer {
   readonly status?: number;
   readonly text?: string;
+  readonly retryAfter?: string;
   readonly error?: 'timeout' | 'connection';
   readonly detail?: string;
 }
@@ -672,7 +690,8 @@ function send(agent: Agent, port: number, v: Variant, dueAt: number, timeoutMs: 
         res.on('data', (c: string) => {
           text += c;
         });
-        res.on('end', () => done({ ...(res.statusCode !== undefined ? { status: res.statusCode } : {}), text }));
+        const retryAfter = res.headers['retry-after'];
+        res.on('end', () => done({ ...(res.statusCode !== undefined ? { status: res.statusCode } : {}), text, ...(retryAfter !== undefined ? { retryAfter } : {}) }));
         res.on('error', (e) => done({ error: 'connection', detail: e.message }));
       },
     );
@@ -689,8 +708,8 @@ function send(agent: Agent, port: number, v: Variant, dueAt: number, timeoutMs: 
 }
 
 interface Verdict {
-  /** ok | expected4xx | error */
-  readonly class: 'ok' | 'expected4xx' | 'error';
+  /** ok | expected4xx | shed (503 overloaded with Retry-After, in a saturation run) | error */
+  readonly class: 'ok' | 'expected4xx' | 'shed' | 'error';
   /** What the outcome is called in the tables: "200", "expected 404", "timeout", "500", "wrong body". */
   readonly outcome: string;
   readonly cards?: readonly unknown[];
@@ -707,8 +726,19 @@ function signature(cards: readonly unknown[]): string {
     .join(', ');
 }
 
-function judge(v: Variant, a: Answer): Verdict {
+/** A load-shedding answer: 503, `{"error":{"code":"overloaded"}}` and a Retry-After in seconds. */
+function isShed(a: Answer): boolean {
+  if (a.status !== 503 || a.retryAfter === undefined || !/^[1-9][0-9]*$/.test(a.retryAfter)) return false;
+  try {
+    return (JSON.parse(a.text ?? '') as { error?: { code?: unknown } }).error?.code === 'overloaded';
+  } catch {
+    return false;
+  }
+}
+
+function judge(v: Variant, a: Answer, saturation = false): Verdict {
   if (a.error !== undefined) return { class: 'error', outcome: a.error, ...(a.detail !== undefined ? { detail: a.detail } : {}) };
+  if (saturation && isShed(a)) return { class: 'shed', outcome: '503 overloaded' };
   const status = a.status ?? 0;
   if (v.expectStatus !== 200) {
     return status === v.expectStatus ? { class: 'expected4xx', outcome: `expected ${status}` } : { class: 'error', outcome: `${status} (not ${v.expectStatus})`, detail: (a.text ?? '').slice(0, 300) };
@@ -746,8 +776,11 @@ interface KindStats {
   sent: number;
   ok: number;
   expected4xx: number;
+  shed: number;
   errors: number;
   readonly hist: RecordableHistogram;
+  /** Answers other than shed ones (saturation runs). */
+  readonly served: RecordableHistogram;
 }
 
 interface ServerSample {
@@ -768,9 +801,13 @@ class Window {
   sent = 0;
   ok = 0;
   expected4xx = 0;
+  shed = 0;
   errors = 0;
   readonly outcomes = new Map<string, number>();
   readonly hist = newHistogram();
+  /** Latency of the answers that were not shed, and of the shed ones. */
+  readonly served = newHistogram();
+  readonly shedHist = newHistogram();
   maxSendLagMs = 0;
   fhirReads = 0;
   fhirMisses = 0;
@@ -860,6 +897,7 @@ async function main(): Promise<void> {
       ALLOWED_FHIR_SERVERS: front.baseUrl,
       ADMIN_TOKEN: adminToken,
       WORKERS: String(settings.workers),
+      ...(settings.shedding ? {} : { MAX_IN_FLIGHT: '100000', MAX_EVENT_LOOP_DELAY_MS: '0', MAX_EVENT_LOOP_UTILIZATION: '0' }),
     };
     service = await startService(env, probeFile);
     const svc = service;
@@ -907,8 +945,10 @@ async function main(): Promise<void> {
     front.misses = 0;
 
     // ---- the timed run ----
-    const kinds = new Map<Kind, KindStats>(KINDS.map((k) => [k, { sent: 0, ok: 0, expected4xx: 0, errors: 0, hist: newHistogram() }]));
+    const kinds = new Map<Kind, KindStats>(KINDS.map((k) => [k, { sent: 0, ok: 0, expected4xx: 0, shed: 0, errors: 0, hist: newHistogram(), served: newHistogram() }]));
     const overall = newHistogram();
+    const servedOverall = newHistogram();
+    const shedOverall = newHistogram();
     const errorSamples: ErrorSample[] = [];
     let substitutions = 0;
     const counters = { pv: 0, fhir: 0, select: 0, sign: 0, feedback: 0, bad: 0 };
@@ -958,11 +998,19 @@ async function main(): Promise<void> {
       inFlight++;
       void send(agent, svc.port, v, dueAt, timeoutMs).then((a) => {
         const ms = performance.now() - dueAt;
-        const verdict = judge(v, a);
+        const verdict = judge(v, a, settings.saturation);
         const w = current;
         record(w.hist, ms);
         record(overall, ms);
         record(ks.hist, ms);
+        if (verdict.class === 'shed') {
+          record(w.shedHist, ms);
+          record(shedOverall, ms);
+        } else {
+          record(w.served, ms);
+          record(servedOverall, ms);
+          record(ks.served, ms);
+        }
         w.outcomes.set(verdict.outcome, (w.outcomes.get(verdict.outcome) ?? 0) + 1);
         if (verdict.class === 'ok') {
           w.ok++;
@@ -974,6 +1022,9 @@ async function main(): Promise<void> {
         } else if (verdict.class === 'expected4xx') {
           w.expected4xx++;
           ks.expected4xx++;
+        } else if (verdict.class === 'shed') {
+          w.shed++;
+          ks.shed++;
         } else {
           w.errors++;
           ks.errors++;
@@ -1054,13 +1105,18 @@ async function main(): Promise<void> {
       lastAt = now;
       windows.push(w);
       log(
-        `[${fmt(w.end / 1000, 0).padStart(4)} s] sent ${w.sent} ok ${w.ok} 4xx(expected) ${w.expected4xx} errors ${w.errors} | p50 ${fmt(pct(w.hist, 50))} p99 ${fmt(pct(w.hist, 99))} max ${fmt(hmax(w.hist))} ms | RSS ${fmt(w.server.rssMiB)} MiB heap after GC ${fmt(w.server.heapAfterGcMiB)} MiB | server CPU ${fmt((w.server.cpuCores ?? Number.NaN) * 100, 0)} % loop p99 ${fmt(w.server.loopP99)} ms | load ${fmt(w.load1, 2)} other ${fmt(w.otherCores, 2)} cores`,
+        `[${fmt(w.end / 1000, 0).padStart(4)} s] sent ${w.sent} ok ${w.ok} 4xx(expected) ${w.expected4xx}${settings.saturation ? ` shed ${w.shed} (served p99 ${fmt(pct(w.served, 99))} ms, shed p99 ${fmt(pct(w.shedHist, 99))} ms)` : ''} errors ${w.errors} | p50 ${fmt(pct(w.hist, 50))} p99 ${fmt(pct(w.hist, 99))} max ${fmt(hmax(w.hist))} ms | RSS ${fmt(w.server.rssMiB)} MiB heap after GC ${fmt(w.server.heapAfterGcMiB)} MiB | server CPU ${fmt((w.server.cpuCores ?? Number.NaN) * 100, 0)} % loop p99 ${fmt(w.server.loopP99)} ms | load ${fmt(w.load1, 2)} other ${fmt(w.otherCores, 2)} cores`,
       );
       if (last) break;
     }
     soakLoop.disable();
     const runS = (performance.now() - t0) / 1000;
 
+    // The service's own count of what it shed (GET /health, load).
+    const health = await fetch(`${svc.origin}/health`).then(
+      async (r) => ((await r.json()) as { load?: { shed?: { inFlight?: number; eventLoopDelay?: number; eventLoopUtilization?: number } } }).load,
+      () => undefined,
+    );
     // The store's view: cards recorded and feedback stored.
     const storeReport = await fetch(`${svc.origin}/admin/report`, { headers: { authorization: `Bearer ${adminToken}` } }).then(
       async (r) => (r.status === 200 ? ((await r.json()) as { cardsIssued?: number; feedbackForUnknownCards?: number; totals?: { accepted?: number; overridden?: number; cardsWithFeedback?: number } }) : undefined),
@@ -1075,9 +1131,10 @@ async function main(): Promise<void> {
     const ok = sum((w) => w.ok);
     const expected4xx = sum((w) => w.expected4xx);
     const errors = sum((w) => w.errors);
+    const shed = sum((w) => w.shed);
     const outcomes = new Map<string, number>();
     for (const w of windows) for (const [o, n] of w.outcomes) outcomes.set(o, (outcomes.get(o) ?? 0) + n);
-    const errorOutcomes = [...outcomes].filter(([o]) => o !== '200' && !o.startsWith('expected '));
+    const errorOutcomes = [...outcomes].filter(([o]) => o !== '200' && o !== '503 overloaded' && !o.startsWith('expected '));
     const errorLogLines = (svc.logLevels.get('error') ?? 0) + (svc.logLevels.get('fatal') ?? 0);
     const unexpected = errors + errorLogLines + (stopped.code === 0 ? 0 : 1) + (earlyExit !== undefined ? 1 : 0);
 
@@ -1113,16 +1170,35 @@ async function main(): Promise<void> {
 
     const windowRows = windows.map(
       (w) =>
-        `| ${w.index} | ${fmt(w.start / 1000, 0)}–${fmt(w.end / 1000, 0)} | ${w.sent} | ${w.ok} | ${w.expected4xx} | ${w.errors > 0 ? `**${w.errors}**` : '0'} | ${fmt(pct(w.hist, 50))} | ${fmt(pct(w.hist, 90))} | ${fmt(pct(w.hist, 99))} | ${fmt(hmax(w.hist))} | ${fmt(w.server.rssMiB)} (${fmt(nonHeap(w))}) | ${fmt(w.server.heapAfterGcMiB)} / ${fmt(w.server.heapUsedMiB)} / ${fmt(w.server.heapTotalMiB)} | ${w.server.gc !== undefined ? `${w.server.gc.major} / ${w.server.gc.minor} / ${fmt(w.server.gc.ms, 0)} / ${fmt(w.server.gc.maxMs)}` : '–'} | ${fmt((w.server.cpuCores ?? Number.NaN) * 100, 0)} % | ${fmt(w.server.loopP99)} / ${fmt(w.server.loopMax)} | ${fmt(w.soakLoopP99)} / ${fmt(w.maxSendLagMs)} | ${w.fhirReads}${w.fhirMisses > 0 ? ` (${w.fhirMisses} uncached)` : ''} | ${fmt(w.load1, 2)} | ${fmt(w.otherCores, 2)} |`,
+        `| ${w.index} | ${fmt(w.start / 1000, 0)}–${fmt(w.end / 1000, 0)} | ${w.sent} | ${w.ok} | ${w.expected4xx} | ${w.errors > 0 ? `**${w.errors}**` : '0'} | ${fmt(pct(w.hist, 50))} | ${fmt(pct(w.hist, 90))} | ${fmt(pct(w.hist, 99))} | ${fmt(hmax(w.hist))} |${settings.saturation ? ` ${w.shed} | ${fmt(pct(w.served, 50))} / ${fmt(pct(w.served, 99))} / ${fmt(hmax(w.served))} | ${fmt(pct(w.shedHist, 50))} / ${fmt(pct(w.shedHist, 99))} / ${fmt(hmax(w.shedHist))} |` : ''} ${fmt(w.server.rssMiB)} (${fmt(nonHeap(w))}) | ${fmt(w.server.heapAfterGcMiB)} / ${fmt(w.server.heapUsedMiB)} / ${fmt(w.server.heapTotalMiB)} | ${w.server.gc !== undefined ? `${w.server.gc.major} / ${w.server.gc.minor} / ${fmt(w.server.gc.ms, 0)} / ${fmt(w.server.gc.maxMs)}` : '–'} | ${fmt((w.server.cpuCores ?? Number.NaN) * 100, 0)} % | ${fmt(w.server.loopP99)} / ${fmt(w.server.loopMax)} | ${fmt(w.soakLoopP99)} / ${fmt(w.maxSendLagMs)} | ${w.fhirReads}${w.fhirMisses > 0 ? ` (${w.fhirMisses} uncached)` : ''} | ${fmt(w.load1, 2)} | ${fmt(w.otherCores, 2)} |`,
     );
     const kindRows = KINDS.map((k) => {
       const s = kinds.get(k) as KindStats;
-      return `| ${k} | ${s.sent} | ${s.ok} | ${s.expected4xx} | ${s.errors > 0 ? `**${s.errors}**` : '0'} | ${fmt(pct(s.hist, 50))} | ${fmt(pct(s.hist, 90))} | ${fmt(pct(s.hist, 99))} | ${fmt(hmax(s.hist))} |`;
+      const h = settings.saturation ? s.served : s.hist;
+      return `| ${k} | ${s.sent} | ${s.ok} | ${s.expected4xx} |${settings.saturation ? ` ${s.shed} |` : ''} ${s.errors > 0 ? `**${s.errors}**` : '0'} | ${fmt(pct(h, 50))} | ${fmt(pct(h, 90))} | ${fmt(pct(h, 99))} | ${fmt(hmax(h))} |`;
     });
-    const settingsLine = `\`--rate ${settings.rate} --minutes ${settings.minutes} --connections ${settings.connections} --sample ${settings.sampleS} --timeout ${settings.timeoutS} --log-level ${settings.logLevel} --workers ${settings.workers}\``;
+    const settingsLine = `\`--rate ${settings.rate} --minutes ${settings.minutes} --connections ${settings.connections} --sample ${settings.sampleS} --timeout ${settings.timeoutS} --log-level ${settings.logLevel} --workers ${settings.workers}${settings.saturation ? ' --saturation' : ''}${settings.shedding ? '' : ' --no-shedding'}\``;
+    const title = settings.saturation ? (settings.shedding ? 'Saturation' : 'Saturation, load shedding off') : 'Soak';
+    const served = sent - shed;
+    // Served latency early and late in the run: under saturation it must not grow with the run.
+    const servedP99s = windows.filter((w) => w.served.count > 0).map((w) => pct(w.served, 99));
+    const saturationLines = settings.saturation
+      ? [
+          `- **Shed** (503 \`overloaded\` with Retry-After): **${shed} of ${sent} requests (${fmt((100 * shed) / Math.max(1, sent))} %)**; the service counted ${health?.shed !== undefined ? `${String(health.shed.inFlight)} for requests in flight, ${String(health.shed.eventLoopDelay)} for event-loop delay and ${String(health.shed.eventLoopUtilization)} for event-loop utilization` : 'nothing (no /health answer)'}. Latency of the 503s (ms, from the due time): p50 ${fmt(pct(shedOverall, 50))}, p90 ${fmt(pct(shedOverall, 90))}, p99 ${fmt(pct(shedOverall, 99))}, max ${fmt(hmax(shedOverall))}.`,
+          `- **Served** (every answer but the 503s: ok, expected 4xx and errors): ${served} requests, ${fmt(served / runS)} per second over the run. Latency (ms, from the due time): ${ps.map((p) => `p${p} ${fmt(pct(servedOverall, p))}`).join(', ')}, max ${fmt(hmax(servedOverall))}. Per-window p99 ${fmt(Math.min(...servedP99s))}–${fmt(Math.max(...servedP99s))} ms; first window ${fmt(servedP99s[0])}, last ${fmt(servedP99s[servedP99s.length - 1])}.`,
+        ]
+      : [];
     const section = [
-      trial ? `## Soak: TRIAL RUN (${fmt(runS, 0)} s), not a soak result` : '## Soak',
+      trial ? `## ${title}: TRIAL RUN (${fmt(runS, 0)} s), not a ${settings.saturation ? 'saturation' : 'soak'} result` : `## ${title}`,
       '',
+      ...(settings.saturation
+        ? [
+            settings.shedding
+              ? `One process (WORKERS=${settings.workers}) driven at ${settings.rate} req/s, above what it can serve of this mix (the "served per second" below is what it managed), to see load shedding (docs/deployment.md, "Load shedding"; the service's defaults, MAX_IN_FLIGHT 64, MAX_EVENT_LOOP_DELAY_MS 200 and MAX_EVENT_LOOP_UTILIZATION 0.98). The run is the soak below with --saturation: a 503 \`overloaded\` with a Retry-After is counted as shed, not as an error; every other answer is checked as in the soak. The latency of the requests the service served is reported apart from that of the 503s. A shed request is not retried.`
+              : 'The saturation run with load shedding off (MAX_IN_FLIGHT 100000, MAX_EVENT_LOOP_DELAY_MS 0, MAX_EVENT_LOOP_UTILIZATION 0), to compare: what the service did before issue 19, item 3.',
+            '',
+          ]
+        : []),
       ...(trial
         ? [
             `> **Trial only.** A ${fmt(runS, 0)} s run (\`--minutes ${settings.minutes}\`, under the ${MIN_SOAK_MINUTES} minutes this script calls a soak), made to check that the script works; too short for a memory verdict. \`npm run soak\` (5 minutes by default) on a quiet machine replaces this section.`,
@@ -1145,6 +1221,7 @@ async function main(): Promise<void> {
       '### Result',
       '',
       `- **Requests**: ${sent} sent, ${ok + expected4xx + errors} answered or failed; ${ok} ok, ${expected4xx} expected 4xx, **${errors} errors**${errorOutcomes.length > 0 ? ` (${errorOutcomes.map(([o, n]) => `${o}: ${n}`).join(', ')})` : ''}. ${sent} of ${total} due requests sent${aborted ? ' (the run was cut short)' : ''}; ${fmt((ok + expected4xx) / runS)} answers per second (ok or expected 4xx) over the run.${substitutions > 0 ? ` ${substitutions} feedback slot(s) had no card waiting and sent a patient-view instead.` : ''}`,
+      ...saturationLines,
       `- **Latency, all requests** (ms, from the due time): ${ps.map((p) => `p${p} ${fmt(pct(overall, p))}`).join(', ')}, max ${fmt(hmax(overall))}. Largest send lag ${fmt(maxLag)} ms.`,
       `- **Memory**: RSS ${fmt(first?.server.rssMiB)} MiB in the first window, ${fmt(lastW?.server.rssMiB)} MiB in the last (${fmt(Math.min(...windows.map((w) => w.server.rssMiB ?? Number.NaN).filter(Number.isFinite)))}–${fmt(Math.max(...windows.map((w) => w.server.rssMiB ?? Number.NaN).filter(Number.isFinite)))} MiB over the run); outside the heap ${fmt(first !== undefined ? nonHeap(first) : undefined)} → ${fmt(lastW !== undefined ? nonHeap(lastW) : undefined)} MiB; heap after GC ${fmt(windows.find((w) => w.server.heapAfterGcMiB !== undefined)?.server.heapAfterGcMiB)} → ${fmt([...windows].reverse().find((w) => w.server.heapAfterGcMiB !== undefined)?.server.heapAfterGcMiB)} MiB (first and last window with a major GC). Second half (${fitted.length} windows, ${fmt(fitSpanMin, 2)} min): heap after GC ${fmt(heapSlope, 2)} MiB/min (${fmt(bytesPerRequest, 0)} bytes per request at ${settings.rate} req/s), outside the heap ${fmt(nativeSlope, 2)} MiB/min, RSS ${fmt(rssSlope, 2)} MiB/min. Verdict: ${memoryVerdict}.`,
       `- **Service**: CPU ${fmt(serverCpuMean * 100, 0)} % of a core on average; event-loop delay p99 up to ${fmt(Math.max(...windows.map((w) => w.server.loopP99 ?? Number.NaN).filter(Number.isFinite)))} ms, max ${fmt(Math.max(...windows.map((w) => w.server.loopMax ?? Number.NaN).filter(Number.isFinite)))} ms. Log lines: ${[...svc.logLevels].map(([l, n]) => `${l} ${n}`).join(', ') || 'none'} (LOG_LEVEL=${settings.logLevel}). ${earlyExit !== undefined ? `**${earlyExit}.**` : `Stopped by SIGTERM: exit code ${String(stopped.code)}${stopped.signal !== null ? `, signal ${stopped.signal}` : ''}, in ${stopped.ms} ms.`}`,
@@ -1157,8 +1234,9 @@ async function main(): Promise<void> {
       '',
       '#### Per kind (whole run; latency ms from the due time)',
       '',
-      '| kind | sent | ok | expected 4xx | errors | p50 | p90 | p99 | max |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...(settings.saturation
+        ? ['| kind | sent | ok | expected 4xx | shed | errors | served p50 | p90 | p99 | max |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
+        : ['| kind | sent | ok | expected 4xx | errors | p50 | p90 | p99 | max |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|']),
       ...kindRows,
       '',
       '#### Reference answers (each hook request must get these cards: topic (indicator), in order)',
@@ -1169,8 +1247,8 @@ async function main(): Promise<void> {
       '',
       `#### Per window (${settings.sampleS} s; latency ms from the due time, by completion time; the last window includes the drain)`,
       '',
-      '| # | s | sent | ok | exp. 4xx | errors | p50 | p90 | p99 | max | server RSS (outside heap) MiB | heap after GC / used / total MiB | GC major / minor / pause total / max ms | server CPU | server loop delay p99 / max ms | soak loop p99 / send lag max ms | FHIR reads | load 1 min | other cores |',
-      '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      `| # | s | sent | ok | exp. 4xx | errors | p50 | p90 | p99 | max |${settings.saturation ? ' shed | served p50 / p99 / max | shed p50 / p99 / max |' : ''} server RSS (outside heap) MiB | heap after GC / used / total MiB | GC major / minor / pause total / max ms | server CPU | server loop delay p99 / max ms | soak loop p99 / send lag max ms | FHIR reads | load 1 min | other cores |`,
+      `|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|${settings.saturation ? '---:|---:|---:|' : ''}---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
       ...windowRows,
       ...(errorSamples.length > 0
         ? ['', '#### First errors', '', ...errorSamples.map((e) => `- ${fmt(e.atS)} s, ${e.kind} (${e.label}): ${e.outcome}${e.detail !== '' ? `: ${e.detail.replace(/\|/g, '\\|').replace(/\n/g, ' ')}` : ''}`)]
@@ -1181,8 +1259,9 @@ async function main(): Promise<void> {
 
     process.stdout.write(`\n${section}\n`);
     if (settings.write) {
-      writeResultsSection('soak', section);
-      log(`wrote the ${trial ? 'TRIAL ' : ''}Soak section of ${path.relative(ROOT, RESULTS)}`);
+      const name = settings.saturation ? (settings.shedding ? 'saturation' : 'noshedding') : 'soak';
+      writeResultsSection(name, section);
+      log(`wrote the ${trial ? 'TRIAL ' : ''}${title} section of ${path.relative(ROOT, RESULTS)}`);
     }
     if (settings.json !== undefined) {
       writeFileSync(
@@ -1192,11 +1271,11 @@ async function main(): Promise<void> {
             startedAt: startedAt.toISOString(),
             settings,
             trial,
-            totals: { sent, ok, expected4xx, errors, outcomes: Object.fromEntries(outcomes) },
+            totals: { sent, ok, expected4xx, shed, errors, outcomes: Object.fromEntries(outcomes) },
             latencyMs: Object.fromEntries([...ps.map((p) => [`p${p}`, pct(overall, p)]), ['max', hmax(overall)]]),
             memory: { secondHalfFromS: warmupMs / 1000, rssSlopeMiBPerMin: rssSlope, outsideHeapSlopeMiBPerMin: nativeSlope, heapAfterGcSlopeMiBPerMin: heapSlope, verdict: memoryVerdict },
             earlyExit,
-            windows: windows.map((w) => ({ ...w, hist: undefined, outcomes: Object.fromEntries(w.outcomes), p50: pct(w.hist, 50), p90: pct(w.hist, 90), p99: pct(w.hist, 99), max: hmax(w.hist) })),
+            windows: windows.map((w) => ({ ...w, hist: undefined, served: undefined, shedHist: undefined, outcomes: Object.fromEntries(w.outcomes), p50: pct(w.hist, 50), p90: pct(w.hist, 90), p99: pct(w.hist, 99), max: hmax(w.hist) })),
             errorSamples,
           },
           null,
