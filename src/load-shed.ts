@@ -26,7 +26,7 @@ const CHECK_EVERY_MS = 20;
 const WEIGHT = 1 / 3;
 const UTILIZATION_TAU_MS = 500;
 const LOG_EVERY_MS = 10_000;
-/** A shed request whose declared body is at most this many bytes keeps its connection. */
+/** A shed request whose declared body is at most this many bytes is not told to close its connection. */
 const SMALL_BODY_BYTES = 64 * 1024;
 
 function smallBody(req: Parameters<RequestHandler>[0]): boolean {
@@ -36,7 +36,10 @@ function smallBody(req: Parameters<RequestHandler>[0]): boolean {
   return Number.isInteger(n) && n >= 0 && n <= SMALL_BODY_BYTES;
 }
 
-export type ShedReason = 'in-flight' | 'event-loop-delay' | 'event-loop-utilization';
+/** Why a request was shed: the keys of the `shed` counts in /health and the log. */
+export type ShedReason = 'inFlight' | 'eventLoopDelay' | 'eventLoopUtilization';
+type ShedCounts = Record<ShedReason, number>;
+const noneShed = (): ShedCounts => ({ inFlight: 0, eventLoopDelay: 0, eventLoopUtilization: 0 });
 
 export interface LoadStatus {
   readonly inFlight: number;
@@ -50,7 +53,7 @@ export interface LoadStatus {
   /** 0 when the utilization bound is off. */
   readonly maxEventLoopUtilization: number;
   /** Requests answered 503 since the process started, by reason. */
-  readonly shed: { readonly inFlight: number; readonly eventLoopDelay: number; readonly eventLoopUtilization: number };
+  readonly shed: Readonly<ShedCounts>;
 }
 
 export interface LoadShedderOptions {
@@ -115,8 +118,7 @@ class LoopLoad {
   }
 }
 
-const REASON_KEY = { 'in-flight': 'inFlight', 'event-loop-delay': 'eventLoopDelay', 'event-loop-utilization': 'eventLoopUtilization' } as const;
-const REASON_TEXT = { 'in-flight': 'too many requests in flight', 'event-loop-delay': 'event loop delayed', 'event-loop-utilization': 'event loop busy' } as const;
+const REASON_TEXT: Record<ShedReason, string> = { inFlight: 'too many requests in flight', eventLoopDelay: 'event loop delayed', eventLoopUtilization: 'event loop busy' };
 
 export class LoadShedder {
   private readonly settings: LoadShedSettings;
@@ -124,9 +126,9 @@ export class LoadShedder {
   private readonly corsAllowed: (origin: string | undefined) => boolean;
   private readonly loop = new LoopLoad();
   private inFlight = 0;
-  private readonly total = { inFlight: 0, eventLoopDelay: 0, eventLoopUtilization: 0 };
+  private readonly total = noneShed();
   /** Shed since the last log line. */
-  private readonly unlogged = { inFlight: 0, eventLoopDelay: 0, eventLoopUtilization: 0 };
+  private unlogged = noneShed();
   private lastLogAt = Number.NEGATIVE_INFINITY;
   private logTimer: NodeJS.Timeout | undefined;
 
@@ -172,17 +174,16 @@ export class LoadShedder {
   }
 
   private reasonToShed(): ShedReason | undefined {
-    if (this.inFlight >= this.settings.maxInFlight) return 'in-flight';
-    if (this.settings.maxEventLoopDelayMs > 0 && this.loop.delay() > this.settings.maxEventLoopDelayMs) return 'event-loop-delay';
-    if (this.settings.maxEventLoopUtilization > 0 && this.loop.utilization() > this.settings.maxEventLoopUtilization) return 'event-loop-utilization';
+    if (this.inFlight >= this.settings.maxInFlight) return 'inFlight';
+    if (this.settings.maxEventLoopDelayMs > 0 && this.loop.delay() > this.settings.maxEventLoopDelayMs) return 'eventLoopDelay';
+    if (this.settings.maxEventLoopUtilization > 0 && this.loop.utilization() > this.settings.maxEventLoopUtilization) return 'eventLoopUtilization';
     return undefined;
   }
 
   private shed(reason: ShedReason, req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1]): void {
     const origin = req.get('origin');
-    const key = REASON_KEY[reason];
-    this.total[key] += 1;
-    this.unlogged[key] += 1;
+    this.total[reason] += 1;
+    this.unlogged[reason] += 1;
     this.logSoon();
     const seconds = this.settings.retryAfterSeconds;
     const body = JSON.stringify({
@@ -194,9 +195,9 @@ export class LoadShedder {
       'cache-control': 'no-store',
       'retry-after': String(seconds),
     };
-    // A small body of known length is read and dropped by Node after the answer, and the connection is
-    // kept: a new connection per shed request would cost more than serving it. Any other body is never read,
-    // and the connection is closed.
+    // A small body of known length is read and dropped by Node after the answer, and the service does not
+    // ask to close the connection: a new connection per shed request would cost more than serving it. Any
+    // other body is never read, and the connection is closed.
     if (!smallBody(req)) headers['connection'] = 'close';
     if (origin !== undefined && this.corsAllowed(origin)) {
       headers['access-control-allow-origin'] = origin;
@@ -223,14 +224,11 @@ export class LoadShedder {
 
   private log(): void {
     this.lastLogAt = performance.now();
-    const shed = { ...this.unlogged };
+    const shed = this.unlogged;
     if (shed.inFlight + shed.eventLoopDelay + shed.eventLoopUtilization === 0) return;
-    this.unlogged.inFlight = 0;
-    this.unlogged.eventLoopDelay = 0;
-    this.unlogged.eventLoopUtilization = 0;
-    const now = this.status();
+    this.unlogged = noneShed();
     this.logger.warn(
-      { ...now, shed, retryAfterSeconds: this.settings.retryAfterSeconds },
+      { ...this.status(), shed, retryAfterSeconds: this.settings.retryAfterSeconds },
       'load shed',
     );
   }
