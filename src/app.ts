@@ -6,7 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { SmartAppConfig } from './app/app-config';
+import type { AppSiteProfile, SmartAppConfig } from './app/app-config';
 import type { Config } from './config';
 import { bearerToken } from './cds/admin-auth';
 import { badRequest, errorHandler, HttpError, nonFiniteNumber, nonFiniteNumberPath, notFound } from './cds/errors';
@@ -92,7 +92,16 @@ export function smartAppConfig(config: Config): SmartAppConfig {
     thresholds: config.thresholds,
     codes: config.codes,
     ...(config.normalization !== undefined ? { normalization: config.normalization } : {}),
+    ...(config.sites.profiles.size > 0 ? { sites: appSites(config) } : {}),
   };
+}
+
+/** The site profiles with the FHIR servers mapped to them: the app chooses by the server it was launched against. */
+function appSites(config: Config): AppSiteProfile[] {
+  return [...config.sites.profiles.values()].map((p) => ({
+    ...p,
+    fhirServers: config.sites.callers.filter((c) => c.profile === p.id).flatMap((c) => c.fhirServers),
+  }));
 }
 
 /**
@@ -301,7 +310,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    const outcome = await serveHook(s, req.body, hookDeps, abort.signal);
+    const outcome = await serveHook(s, req.body, hookDeps, abort.signal, locals(res).client);
     locals(res).log = outcome.log;
     res.json({ cards: outcome.cards });
   });

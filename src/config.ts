@@ -13,6 +13,7 @@ import { allowedFhirServer, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTE
 import { withSelectionOverrides, type DataSelectionSettings } from './fhir/selection';
 import type { TrustedIssuer } from './cds/jwt';
 import { DEFAULT_APP_DIR } from './paths';
+import { DEFAULT_PROFILE_ID, NO_SITE_SETS, normalizationSchema, SiteProfileError, siteProfiles, tbfSetSchema, type SiteProfiles, type ThresholdProfile } from './site-profiles';
 
 export interface Config {
   readonly port: number;
@@ -69,6 +70,11 @@ export interface Config {
   /** The rules' threshold sets and (v2) the data-selection settings (plausible ranges, recency, Post-TBF window). */
   readonly thresholds: ThresholdSets & { readonly selection: DataSelectionSettings };
   readonly normalization?: IctosNormalization | undefined;
+  /**
+   * (issue 17) The site sets of SITE_SETS_FILE and the callers mapped to them (src/site-profiles.ts); a caller
+   * without a mapping gets the default profile, `thresholds` and `normalization` above ({@link defaultProfile}).
+   */
+  readonly sites: SiteProfiles;
   readonly codes: CodeLists;
 }
 
@@ -119,21 +125,6 @@ const issuerSchema = z
     message: 'each issuer needs its keys: jwksFile, jwks or jwksUrl (a pinned key set), or allowedJku',
   });
 
-const featureNorm = z.strictObject({ mean: z.number(), sd: z.number().positive() });
-const normalizationSchema = z.strictObject({ skewness: featureNorm, glcmVariance: featureNorm, glrlmLrhgle: featureNorm });
-
-const tbfSetSchema = z.strictObject({
-  id: z.string().min(1),
-  version: z.string().min(1),
-  cutoffs: z.strictObject({
-    'pre-tbf-response': z.number(),
-    'pre-tbf-residual': z.number(),
-    'delta-tbf-response': z.number(),
-    'delta-tbf-residual': z.number(),
-    'post-tbf-response': z.number(),
-  }),
-  postTbfTimepoint: z.strictObject({ doseGy: z.number().positive(), dosePerFractionGy: z.number().positive(), fractionsPerWeek: z.number().int().min(1).max(7) }),
-});
 const ictosSetSchema = z.strictObject({
   id: z.string().min(1),
   version: z.string().min(1),
@@ -215,6 +206,36 @@ function safeJson(name: string, s: string): unknown {
     return JSON.parse(s);
   } catch {
     throw new ConfigError(`${name}: not valid JSON`);
+  }
+}
+
+/** The profile of callers without a site set: the configuration's thresholds and normalization. */
+export function defaultProfile(config: Pick<Config, 'thresholds' | 'normalization'>): ThresholdProfile {
+  return {
+    id: DEFAULT_PROFILE_ID,
+    thresholds: config.thresholds,
+    ...(config.normalization !== undefined ? { normalization: config.normalization, normalizationName: 'the configured site normalization (ICTOS_NORMALIZATION_FILE)' } : {}),
+  };
+}
+
+/**
+ * SITE_SETS_FILE (issue 17): the site sets and the callers mapped to them; set paths inside it are relative
+ * to the file. Without it, every caller gets the default profile.
+ */
+function sitesFrom(env: NodeJS.ProcessEnv, baseDir: string, base: ThresholdProfile, issuers: readonly TrustedIssuer[]): SiteProfiles {
+  const file = env['SITE_SETS_FILE'];
+  if (file === undefined || file === '') return NO_SITE_SETS;
+  const dir = path.dirname(path.resolve(baseDir, file));
+  try {
+    return siteProfiles(
+      readJson('SITE_SETS_FILE', file, baseDir),
+      (p) => readJson(`SITE_SETS_FILE set ${p}`, p, dir),
+      base,
+      issuers.map((i) => i.iss),
+    );
+  } catch (e) {
+    if (e instanceof SiteProfileError) throw new ConfigError(`SITE_SETS_FILE: ${e.message}`);
+    throw e;
   }
 }
 
@@ -362,11 +383,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
   if (demo && workerCount > 1) throw new ConfigError('WORKERS: the demo runs in one process; set WORKERS=1 or DEMO=off');
   const adminToken = env['ADMIN_TOKEN'];
   if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN: use at least 16 characters');
+  const thresholds = {
+    tbf: thresholdOverrides.tbf ?? DEFAULT_THRESHOLDS.tbf,
+    ictos: thresholdOverrides.ictos ?? DEFAULT_THRESHOLDS.ictos,
+    selection: withSelectionOverrides(thresholdOverrides.selection),
+  };
+  const issuers = trustedIssuers(env, baseDir);
+  const base = defaultProfile({ thresholds, normalization });
   return {
     port,
     host,
     publicBaseUrl,
-    trustedIssuers: trustedIssuers(env, baseDir),
+    trustedIssuers: issuers,
     jwtClockToleranceSeconds: int('JWT_CLOCK_TOLERANCE_SECONDS', env['JWT_CLOCK_TOLERANCE_SECONDS'], 60, 0, 600),
     jwtMaxLifetimeSeconds: int('JWT_MAX_LIFETIME_SECONDS', env['JWT_MAX_LIFETIME_SECONDS'], 300, 1, 3600),
     jtiCacheSize: int('JTI_CACHE_SIZE', env['JTI_CACHE_SIZE'], 100_000, 1, 10_000_000),
@@ -395,12 +423,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, baseDir: string
     logLevel,
     lifecycle: lifecycleSettings(env),
     loadShed: loadShedSettings(env),
-    thresholds: {
-      tbf: thresholdOverrides.tbf ?? DEFAULT_THRESHOLDS.tbf,
-      ictos: thresholdOverrides.ictos ?? DEFAULT_THRESHOLDS.ictos,
-      selection: withSelectionOverrides(thresholdOverrides.selection),
-    },
+    thresholds,
     normalization,
+    sites: sitesFrom(env, baseDir, base, issuers),
     codes: withCodeListOverrides(codeOverrides),
   };
 }

@@ -6,6 +6,12 @@
 import { z } from 'zod';
 import type { IctosNormalization, ThresholdSets } from '../core';
 import type { CodeLists } from '../fhir/codes';
+import { DEFAULT_PROFILE_ID, type ThresholdProfile } from '../site-profiles';
+
+/** (issue 17) A site profile as the app receives it, with the FHIR servers whose launches use it. */
+export interface AppSiteProfile extends ThresholdProfile {
+  readonly fhirServers: readonly string[];
+}
 
 export interface SmartAppConfig {
   readonly clientId: string;
@@ -19,6 +25,19 @@ export interface SmartAppConfig {
   readonly thresholds: ThresholdSets;
   readonly codes: CodeLists;
   readonly normalization?: IctosNormalization | undefined;
+  /** The site profiles mapped to FHIR servers (SITE_SETS_FILE `callers[].fhirServers`); a launch elsewhere uses the default. */
+  readonly sites?: readonly AppSiteProfile[] | undefined;
+}
+
+/**
+ * The thresholds, normalization and calibration for a launch against `serverUrl`: the site profile whose
+ * FHIR servers include it (trailing slashes ignored), else the configuration's default.
+ */
+export function appProfile(config: SmartAppConfig, serverUrl: string): Pick<ThresholdProfile, 'thresholds' | 'normalization' | 'calibration'> & { readonly id: string } {
+  const url = serverUrl.replace(/\/+$/, '');
+  const site = (config.sites ?? []).find((s) => s.fhirServers.includes(url));
+  if (site !== undefined) return site;
+  return { id: DEFAULT_PROFILE_ID, thresholds: config.thresholds as ThresholdProfile['thresholds'], normalization: config.normalization };
 }
 
 const shape = z.looseObject({
@@ -32,6 +51,7 @@ const shape = z.looseObject({
   thresholds: z.looseObject({ tbf: z.looseObject({ id: z.string() }), ictos: z.looseObject({ id: z.string() }) }),
   codes: z.looseObject({ projectSystem: z.string() }),
   normalization: z.looseObject({}).optional(),
+  sites: z.array(z.looseObject({ id: z.string().min(1), fhirServers: z.array(z.string()), thresholds: z.looseObject({ tbf: z.looseObject({ id: z.string() }) }) })).optional(),
 });
 
 /** The app's configuration from the server's JSON, or an error message for the page. */

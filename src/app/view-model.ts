@@ -43,6 +43,7 @@ import { describeNote, describeUnusable, INPUT_LABELS, populationLines, valueWit
 import type { PatientRecord } from '../fhir/loader';
 import { observedResponse, observedResponseLines } from '../fhir/observed';
 import { convertQuantity } from '../fhir/units';
+import { SITE_CALIBRATION_LIMITATION, siteCalibrationStatement, siteRuleFigures, type SiteCalibration } from '../site-profiles';
 import { tbfGroups, tbfTimeline, type TbfGroupsModel, type TbfPoint, type TbfTimelineModel } from './chart';
 
 /** What the app knows besides the record: the launch context and the configuration. */
@@ -51,6 +52,8 @@ export interface PageInput {
   readonly extraction: Extraction;
   readonly assessment: Assessment;
   readonly thresholds: ThresholdSets;
+  /** (issue 17) The site set's calibration when the app's FHIR server is mapped to one: its figures replace Liu's. */
+  readonly calibration?: SiteCalibration | undefined;
   readonly codes: CodeLists;
   /** `need_patient_banner` of the SMART token response. */
   readonly needPatientBanner: boolean;
@@ -320,13 +323,15 @@ export function tbfPoints(record: PatientRecord, extraction: Extraction, codes: 
 
 const OUTCOME_CLASS = { favorable: 'favorable', unfavorable: 'unfavorable', 'insufficient-data': 'insufficient', 'not-applicable': 'insufficient' } as const;
 
-function tbfRules(assessment: Assessment): TbfRuleModel[] {
+function tbfRules(assessment: Assessment, calibration: SiteCalibration | undefined): TbfRuleModel[] {
   return TBF_RULE_IDS.map((rule) => {
     const result = assessment.tbf[rule];
     const ev = TBF_EVIDENCE[rule];
     const c = ev.counts;
     const evidence =
-      `AUC ${ev.auc.value} (95% CI ${ci(ev.auc.ci)}), sensitivity ${ev.sensitivity}, specificity ${ev.specificity}; ` +
+      calibration !== undefined
+        ? `${siteRuleFigures(calibration.rules[rule], calibration)} Rule: ${ev.source}.`
+        : `AUC ${ev.auc.value} (95% CI ${ci(ev.auc.ci)}), sensitivity ${ev.sensitivity}, specificity ${ev.specificity}; ` +
       `above the cutoff ${c.truePositive} of ${c.truePositive + c.falsePositive} had ${ev.favorableOutcome} (PPV ${pct(positivePredictiveValue(c))}); ` +
       `at or below, ${c.trueNegative} of ${c.trueNegative + c.falseNegative} had ${ev.unfavorableOutcome} (NPV ${pct(negativePredictiveValue(c))}). ${ev.source}.`;
     return {
@@ -356,7 +361,7 @@ function tbfSection(input: PageInput, rulesApply: boolean): PageModel['tbf'] {
   const pre = extraction.found['pre-tbf'];
   const post = extraction.found['post-tbf'];
   const delta = assessment.tbf['delta-tbf-response'];
-  const out: string[] = [];
+  const out: string[] = input.calibration !== undefined ? [siteCalibrationStatement(input.calibration)] : [];
   if (typeof pre?.value === 'number' && typeof post?.value === 'number' && delta.kind !== 'insufficient-data') {
     out.push(`\u0394TBF = Pre-TBF \u2212 Post-TBF = ${formatNumber(pre.value)} \u2212 ${formatNumber(post.value)} = ${formatNumber(delta.value)} mL/(100.g)/min, recomputed from the two measurements.`);
   }
@@ -390,10 +395,10 @@ function tbfSection(input: PageInput, rulesApply: boolean): PageModel['tbf'] {
       ...(deltaValue !== undefined ? { deltaTbf: deltaValue } : {}),
           },
     ),
-    rules: rulesApply ? tbfRules(assessment) : [],
+    rules: rulesApply ? tbfRules(assessment, input.calibration) : [],
     summary: tbfSummary(assessment, rulesApply),
     lines: lines(out),
-    limitations: lines(LIU_LIMITATIONS),
+    limitations: lines([...(input.calibration !== undefined ? [SITE_CALIBRATION_LIMITATION] : []), ...LIU_LIMITATIONS]),
     citation: citation('liu-2022'),
   };
 }

@@ -70,6 +70,7 @@ import {
 } from './basis';
 import { FINDINGS_EXTENSION, type Card, type Finding } from './card-schema';
 import { link, num, text, trusted, type Md } from './markdown';
+import { SITE_CALIBRATION_LIMITATION, siteCalibrationStatement, siteRuleFigures, type SiteCalibration, type ThresholdProfile } from '../site-profiles';
 import type { CardTemplates } from './templates';
 import { CARD_TOPICS, ORDERABLES, OVERRIDE_REASONS, PATIENT_VIEW_OVERRIDE_REASONS, type CardKind, type OrderableId } from './vocabulary';
 
@@ -79,6 +80,8 @@ export interface CardContext {
   readonly extraction: Extraction;
   readonly assessment: Assessment;
   readonly thresholds: ThresholdSets;
+  /** The threshold profile (issue 17): a site set's calibration is shown on the TBF card; absent = the default. */
+  readonly profile?: ThresholdProfile | undefined;
   readonly templates: CardTemplates;
   /** The SMART app's launch URL; without it cards carry no app link. */
   readonly smartAppUrl?: string | undefined;
@@ -216,7 +219,7 @@ function ictosRuleLines(ctx: CardContext): Md[] {
       });
       lines.push(
         trusted(
-          `Normalization: the site\u2019s set (${norms.join('; ')}), not the study\u2019s: Dong 2019 z-scored the features with its training cohort\u2019s parameters, which are not published. A deviation from the study.`,
+          `Normalization: ${text(ctx.profile?.normalizationName ?? 'the site\u2019s set')} (${norms.join('; ')}), not the study\u2019s: Dong 2019 z-scored the features with its training cohort\u2019s parameters, which are not published. A deviation from the study.`,
         ),
       );
     }
@@ -294,17 +297,59 @@ function treatmentSelectionCard(ctx: CardContext, kind: RecommendationKind): Bui
 
 // ---- TBF response prediction -------------------------------------------------------------------------
 
-function tbfRuleRow(result: TbfRuleResult): Md {
+function tbfRuleRow(result: TbfRuleResult, ctx: CardContext): Md {
   const ev = TBF_EVIDENCE[result.rule];
   const value = isDecided(result) || result.kind === 'not-applicable' ? `${ev.parameter} ${num(result.value)}` : `${ev.parameter} not available (missing ${result.missing.join(', ')})`;
   const outcome = isDecided(result) ? `**${tbfOutcomeText(result)}**` : tbfOutcomeText(result);
-  return trusted(
-    `${result.rule} (${ev.source}): ${value} vs cutoff > ${num(result.cutoff)} \u2192 ${outcome}. ` +
-      `AUC ${ev.auc.value} (95% CI ${ci(ev.auc.ci)}), sensitivity ${ev.sensitivity}, specificity ${ev.specificity}; ${ev.strength} evidence.`,
-  );
+  const site = ctx.profile?.calibration;
+  const figures =
+    site === undefined
+      ? `AUC ${ev.auc.value} (95% CI ${ci(ev.auc.ci)}), sensitivity ${ev.sensitivity}, specificity ${ev.specificity}; ${ev.strength} evidence.`
+      : text(siteRuleFigures(site.rules[result.rule], site), 600);
+  return trusted(`${result.rule} (${site === undefined ? ev.source : `${ev.source}, cutoff from the local calibration`}): ${value} vs cutoff > ${num(result.cutoff)} \u2192 ${outcome}. ${figures}`);
+}
+
+const fixed3 = (x: number): string => x.toFixed(3);
+
+/** The site's calibration, said first on the TBF card: whose cutoffs these are. */
+function siteCalibrationCaveat(ctx: CardContext): Md[] {
+  const site = ctx.profile?.calibration;
+  if (site === undefined) return [];
+  return [text(siteCalibrationStatement(site), 600)];
 }
 
 function tbfEvidence(ctx: CardContext): Md[] {
+  const site = ctx.profile?.calibration;
+  return site === undefined ? liuEvidence(ctx, '') : [...siteEvidence(ctx, site), ...liuEvidence(ctx, 'The rules\u2019 source, Liu 2022, at its published cutoffs (not used here): ')];
+}
+
+function siteEvidence(ctx: CardContext, site: SiteCalibration): Md[] {
+  const rows: Md[] = [];
+  for (const rule of TBF_RULE_IDS) {
+    if (ctx.assessment.tbf[rule].kind === 'insufficient-data') continue;
+    const ev = TBF_EVIDENCE[rule];
+    const r = site.rules[rule];
+    const above = r.truePositives + (r.negatives - r.trueNegatives);
+    const atOrBelow = r.trueNegatives + (r.positives - r.truePositives);
+    const interval = r.cutoffBootstrapCi !== undefined ? `; bootstrap 95% interval of the cutoff ${num(r.cutoffBootstrapCi[0])}\u2013${num(r.cutoffBootstrapCi[1])}` : '';
+    rows.push(
+      trusted(
+        `${rule} (local calibration, ${text(site.id)}): of ${above} patients at this site above ${num(r.cutoff)}, ${r.truePositives} had ${ev.favorableOutcome}; ` +
+          `of ${atOrBelow} at or below, ${r.trueNegatives} had ${ev.unfavorableOutcome}. AUC ${fixed3(r.auc)} (95% CI ${fixed3(r.aucCi[0])}\u2013${fixed3(r.aucCi[1])})${interval}.`,
+      ),
+    );
+  }
+  const scanners = Object.entries(site.scannerFields).map(([k, v]) => `${k}: ${v.join(', ')}`);
+  rows.push(
+    text(
+      `Site cohort: ${site.patients} patients; cohort file SHA-256 ${site.inputSha256.slice(0, 12)}\u2026${scanners.length > 0 ? `; ${scanners.join('; ')}` : ''}.`,
+      600,
+    ),
+  );
+  return rows;
+}
+
+function liuEvidence(ctx: CardContext, prefix: string): Md[] {
   const rows: Md[] = [];
   for (const rule of TBF_RULE_IDS) {
     const result = ctx.assessment.tbf[rule];
@@ -315,7 +360,7 @@ function tbfEvidence(ctx: CardContext): Md[] {
     const atOrBelow = c.trueNegative + c.falseNegative;
     rows.push(
       trusted(
-        `${rule} (${ev.source}): of ${above} patients above ${num(ev.publishedCutoff)}, ${c.truePositive} had ${ev.favorableOutcome} (${pct(positivePredictiveValue(c))}); ` +
+        `${prefix}${rule} (${ev.source}): of ${above} patients above ${num(ev.publishedCutoff)}, ${c.truePositive} had ${ev.favorableOutcome} (${pct(positivePredictiveValue(c))}); ` +
           `of ${atOrBelow} at or below, ${c.trueNegative} had ${ev.unfavorableOutcome} (${pct(negativePredictiveValue(c))}): counts reconstructed from the published sensitivity, specificity and group sizes, not printed in the paper. ` +
           `Group means (Table 4): ${ev.positiveGroup.label} ${ev.positiveGroup.mean} \u00b1 ${ev.positiveGroup.sd} vs ${ev.negativeGroup.label} ${ev.negativeGroup.mean} \u00b1 ${ev.negativeGroup.sd} mL/100 g/min, ${p(ev.groupDifferenceP)}.`,
       ),
@@ -323,7 +368,7 @@ function tbfEvidence(ctx: CardContext): Md[] {
   }
   rows.push(
     trusted(
-      `Cohort: ${LIU_COHORT.n} patients aged ${LIU_COHORT.ageYears.min}\u2013${LIU_COHORT.ageYears.max}, ${LIU_COHORT.design}, ${LIU_COHORT.period}; ${LIU_COHORT.treatment}. Protocol: ${LIU_COHORT.protocol.scanner}; ${LIU_COHORT.protocol.sequence}; post-labeling delay ${LIU_COHORT.protocol.postLabelingDelayMs} ms.`,
+      `${prefix === '' ? '' : 'Liu 2022 '}Cohort: ${LIU_COHORT.n} patients aged ${LIU_COHORT.ageYears.min}\u2013${LIU_COHORT.ageYears.max}, ${LIU_COHORT.design}, ${LIU_COHORT.period}; ${LIU_COHORT.treatment}. Protocol: ${LIU_COHORT.protocol.scanner}; ${LIU_COHORT.protocol.sequence}; post-labeling delay ${LIU_COHORT.protocol.postLabelingDelayMs} ms.`,
     ),
   );
   return rows;
@@ -387,15 +432,15 @@ function responsePredictionCard(ctx: CardContext): BuiltCard {
   const { assessment, extraction, templates } = ctx;
   const detail = templates.detail('response-prediction', {
     headline: trusted('ASL-MRI tumor blood flow and early response to chemoradiotherapy (a prognostic aid, not a treatment recommendation)'),
-    caveats: caveats(ctx),
+    caveats: [...siteCalibrationCaveat(ctx), ...caveats(ctx)],
     population: populationSection(ctx),
     inputs: inputRows(TBF_KEYS, extraction),
     unusable: unusableLines(['pre-tbf', 'post-tbf'], extraction),
-    ruleRows: TBF_RULE_IDS.map((r) => tbfRuleRow(assessment.tbf[r])),
+    ruleRows: TBF_RULE_IDS.map((r) => tbfRuleRow(assessment.tbf[r], ctx)),
     observed: observedLines(ctx),
     rules: tbfRuleLines(ctx),
     evidence: tbfEvidence(ctx),
-    limitations: [...LIU_LIMITATIONS.map((l) => trusted(l)), ...(assessment.population.age.recorded && !assessment.population.age.withinLiuRange ? [text(ageText(assessment.population.age))] : [])],
+    limitations: [...(ctx.profile?.calibration !== undefined ? [trusted(SITE_CALIBRATION_LIMITATION)] : []), ...LIU_LIMITATIONS.map((l) => trusted(l)), ...(assessment.population.age.recorded && !assessment.population.age.withinLiuRange ? [text(ageText(assessment.population.age))] : [])],
     citations: [citation('liu-2022')],
   });
   return card(

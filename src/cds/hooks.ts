@@ -13,7 +13,8 @@ import { extractInputs } from '../fhir/extract';
 import { loadPatientRecord, type DataSource, type LoadResult } from '../fhir/loader';
 import { reviewDraftOrders, type DraftOrderReview } from '../fhir/orders';
 import type { PrefetchKey } from '../fhir/prefetch';
-import type { Config } from '../config';
+import { defaultProfile, type Config } from '../config';
+import { profileForCaller, type ThresholdProfile } from '../site-profiles';
 import { hashPatientId, type Store } from '../store/store';
 import { cardSchema, FINDINGS_EXTENSION, type Card } from './card-schema';
 import { dataUnavailableCard, orderCheckCards, patientViewCards, relevantInductionOrders, type BuiltCard, type CardContext } from './cards';
@@ -36,6 +37,8 @@ export interface HookOutcome {
   /** For the request log: no identifiers, no values. */
   readonly log: {
     readonly hookInstance: string;
+    /** The threshold profile the cards were assessed with (DEFAULT_PROFILE_ID or a site set's id). */
+    readonly thresholdSet: string;
     readonly cardKinds: readonly string[];
     readonly droppedCards: number;
     readonly sources: Readonly<Partial<Record<PrefetchKey, DataSource['from']>>>;
@@ -64,17 +67,25 @@ function schemaFor(hook: Hook) {
 
 const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 
+/** The verified caller of a hook call, as far as choosing its threshold profile goes. */
+export interface HookCaller {
+  readonly iss: string;
+  readonly tenant?: string | undefined;
+}
+
 /**
- * Serves one call of `service`. Throws an HttpError (400), DataUnobtainableError (412: the request gave no
+ * Serves one call of `service`, assessed with the caller's threshold profile (the default without a caller
+ * or a mapping). Throws an HttpError (400), DataUnobtainableError (412: the request gave no
  * means to fetch) or FhirServerNotAllowedError (412) for the error middleware. A FhirServerFaultError (the
  * server was asked and failed) becomes one "data unavailable" card, and no rule is applied. A card that
  * fails the schema is logged and left out, never sent.
  */
-export async function serveHook(service: ServiceDefinition, body: unknown, deps: HookDeps, signal?: AbortSignal): Promise<HookOutcome> {
+export async function serveHook(service: ServiceDefinition, body: unknown, deps: HookDeps, signal?: AbortSignal, caller?: HookCaller): Promise<HookOutcome> {
   const parsed = schemaFor(service.hook).safeParse(body);
   if (!parsed.success) throw badRequest(parsed.error);
   const request = parsed.data;
   const { config } = deps;
+  const profile: ThresholdProfile = profileForCaller(config.sites, caller) ?? defaultProfile(config);
   const patientId = request.context.patientId;
   // The draft orders come with the request, not from the FHIR server: reviewed whatever the data.
   let orders: { review: DraftOrderReview; selections: string[] | undefined } | undefined;
@@ -129,14 +140,15 @@ export async function serveHook(service: ServiceDefinition, body: unknown, deps:
     if (orders === undefined) built = [dataUnavailableCard(unavailable)];
     else built = relevantInductionOrders(orders.review, orders.selections).length > 0 ? [dataUnavailableCard(unavailable, { review: orders.review })] : [];
   } else {
-    const extraction = extractInputs(loaded.record, now, { codes: config.codes, thresholds: config.thresholds });
-    const assessment = assessPatient(extraction.inputs, config.thresholds, config.normalization);
+    const extraction = extractInputs(loaded.record, now, { codes: config.codes, thresholds: profile.thresholds });
+    const assessment = assessPatient(extraction.inputs, profile.thresholds, profile.normalization);
     const ctx: CardContext = {
       serviceId: service.id,
       patientId,
       extraction,
       assessment,
-      thresholds: config.thresholds,
+      thresholds: profile.thresholds,
+      profile,
       templates: deps.templates,
       smartAppUrl: config.smartAppUrl,
       newUuid: randomUUID,
@@ -168,6 +180,7 @@ export async function serveHook(service: ServiceDefinition, body: unknown, deps:
           cardKind: b.kind,
           issuedAt: now,
           patientHash,
+          thresholdSet: profile.id,
           findings: b.card.extension[FINDINGS_EXTENSION].map((f) => ({ rule: f.rule, outcome: f.outcome })),
         })),
       );
@@ -182,6 +195,7 @@ export async function serveHook(service: ServiceDefinition, body: unknown, deps:
     cards: valid.map((b) => b.card),
     log: {
       hookInstance: request.hookInstance,
+      thresholdSet: profile.id,
       cardKinds: valid.map((b) => b.kind),
       droppedCards: built.length - valid.length,
       sources: loaded instanceof FhirServerFaultError ? {} : Object.fromEntries(Object.entries(loaded.sources).map(([k, v]) => [k, v.from])),

@@ -12,7 +12,7 @@ import { assessPatient } from '../../core';
 import { DataUnobtainableError, FhirServerNotAllowedError } from '../../fhir/errors';
 import { extractInputs } from '../../fhir/extract';
 import { loadPatientRecord } from '../../fhir/loader';
-import type { SmartAppConfig } from '../app-config';
+import { appProfile, type SmartAppConfig } from '../app-config';
 import { performerFromFhirUser } from '../capture';
 import { pageModel, type Focus } from '../view-model';
 import { mountCapture, type CaptureSession } from './capture-ui';
@@ -76,15 +76,17 @@ async function refresh(session: Session): Promise<boolean> {
       (error) => error instanceof DataUnobtainableError && error.failures.some((f) => f.status === 401),
     );
     const now = new Date().toISOString();
-    const extraction = extractInputs(loaded.record, now, { codes: config.codes, thresholds: config.thresholds });
-    const assessment = assessPatient(extraction.inputs, config.thresholds, config.normalization);
+    const profile = appProfile(config, serverUrl);
+    const extraction = extractInputs(loaded.record, now, { codes: config.codes, thresholds: profile.thresholds });
+    const assessment = assessPatient(extraction.inputs, profile.thresholds, profile.normalization);
     // Two saves close together each refresh; only the latest refresh may draw the page.
     if (generation !== session.generation) return true;
     const model = pageModel({
       record: loaded.record,
       extraction,
       assessment,
-      thresholds: config.thresholds,
+      thresholds: profile.thresholds,
+      ...(profile.calibration !== undefined ? { calibration: profile.calibration } : {}),
       codes: config.codes,
       needPatientBanner: session.needPatientBanner,
       appContext: session.appContext,
