@@ -2,12 +2,15 @@
  * Site calibration (issue 17): from a site's own cohort, per TBF rule of Liu 2022 Table 5 the ROC curve,
  * AUC with its DeLong CI, the Youden-optimal criterion "> x" with Wilson CIs, a seeded bootstrap interval
  * for that cutoff and Liu's published cutoff on the same data; and the z-score normalization of the
- * ICTOS features. Pure: text, seed and `now` in, a threshold set out.
+ * ICTOS features. The cohort is a CSV (src/calibration/cohort.ts) or a FHIR Bundle (cohort-bundle.ts).
+ * Pure: text, seed and `now` in, a threshold set out.
  */
 import { createHash } from 'node:crypto';
 import { LIU_2022, TBF_RULE_IDS, type FeatureNormalization, type IctosFeature, type IctosNormalization, type TbfRuleId, type TbfThresholdSet } from '../core/thresholds';
 import { deltaTbf } from '../core/tbf';
-import { parseCohortCsv, type BadRow, type CohortRow } from './cohort';
+import { DEFAULT_CODE_LISTS, type CodeLists } from '../fhir/codes';
+import { CohortFormatError, parseCohortCsv, type BadRow, type CohortRow, type ParsedCohort } from './cohort';
+import { parseCohortBundle } from './cohort-bundle';
 import { aucDeLong, bootstrapCutoffInterval, meanSd, performanceAt, rocPoints, wilson, youdenCutoff, type RocPoint } from './stats';
 
 /** Below this many of either class a rule is refused; below WARN_CLASS_SIZE it is warned about. */
@@ -61,7 +64,11 @@ export interface SiteThresholdSet {
   readonly id: string;
   readonly version: string;
   readonly created: string;
-  readonly input: { readonly sha256: string; readonly rows: number; readonly badRowsSkipped: readonly BadRow[] };
+  /**
+   * The input file: `sha256` of its text, its format, and the rows (patients) read. For a Bundle, a bad
+   * row's `line` is the 1-based number of the entry (the patient's first Observation entry).
+   */
+  readonly input: { readonly sha256: string; readonly format: CohortFormat; readonly rows: number; readonly badRowsSkipped: readonly BadRow[] };
   readonly cohort: { readonly patients: number; readonly response40Gy: { PR: number; SD: number }; readonly residual1m: { residual: number; noResidual: number } };
   readonly scannerFields: Readonly<Record<string, readonly string[]>>;
   readonly settings: { readonly seed: number; readonly resamples: number; readonly aucCi: 'DeLong, plain normal, clipped to [0, 1]'; readonly proportionCi: 'Wilson score' };
@@ -72,6 +79,8 @@ export interface SiteThresholdSet {
   readonly warnings: readonly string[];
 }
 
+export type CohortFormat = 'csv' | 'fhir-bundle';
+
 export interface CalibrateOptions {
   readonly id: string;
   readonly version?: string;
@@ -79,6 +88,8 @@ export interface CalibrateOptions {
   readonly seed?: number;
   readonly resamples?: number;
   readonly skipBadRows?: boolean;
+  /** The code lists a Bundle's Observations are read with (the defaults of src/fhir/codes.ts). */
+  readonly codes?: CodeLists;
 }
 
 /** A run that must not produce a set; `problems` says why (bad rows with lines, too-small classes, SD 0). */
@@ -141,18 +152,62 @@ export function calibrateRule(rule: TbfRuleId, positives: readonly number[], neg
   };
 }
 
-/**
- * Calibrates a site threshold set from cohort CSV text. Refuses (CalibrationError) on bad rows unless
- * `skipBadRows`, on fewer than MIN_CLASS_SIZE of either class for any rule, and on a feature SD of 0.
- */
+/** Calibrates a site threshold set from cohort CSV text (see `calibrateCohort`). */
 export function calibrateCohortCsv(text: string, options: CalibrateOptions): SiteThresholdSet {
+  return calibrateCohort(parseCohortCsv(text), { text, format: 'csv' }, options);
+}
+
+/**
+ * Calibrates a site threshold set from the text of a cohort FHIR Bundle (see `calibrateCohort`); the
+ * Observations are read with `options.codes`. Throws CohortFormatError when the text is not a JSON Bundle.
+ */
+export function calibrateCohortBundle(text: string, options: CalibrateOptions): SiteThresholdSet {
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    throw new CohortFormatError(`the file is not valid JSON: ${(err as Error).message}`);
+  }
+  return calibrateCohort(parseCohortBundle(json, options.codes ?? DEFAULT_CODE_LISTS), { text, format: 'fhir-bundle' }, options);
+}
+
+/**
+ * The cohort file's format, by its content: text starting with "{" (after a byte order mark and white
+ * space) is JSON and must be a FHIR Bundle (CohortFormatError otherwise); anything else is CSV.
+ */
+export function cohortFormatOf(text: string): CohortFormat {
+  if (!text.replace(/^\uFEFF/, '').trimStart().startsWith('{')) return 'csv';
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    throw new CohortFormatError(`the file starts with "{" but is not valid JSON: ${(err as Error).message}`);
+  }
+  const resourceType = typeof json === 'object' && json !== null ? (json as { resourceType?: unknown }).resourceType : undefined;
+  if (resourceType !== 'Bundle') {
+    throw new CohortFormatError(`the file is JSON but not a FHIR Bundle (resourceType ${typeof resourceType === 'string' ? `"${resourceType}"` : 'missing'}); give a Bundle of the cohort's Observations, or a CSV`);
+  }
+  return 'fhir-bundle';
+}
+
+/** Calibrates from the cohort file's text, CSV or FHIR Bundle as `cohortFormatOf` tells. */
+export function calibrateCohortFile(text: string, options: CalibrateOptions): SiteThresholdSet {
+  return cohortFormatOf(text) === 'csv' ? calibrateCohortCsv(text, options) : calibrateCohortBundle(text, options);
+}
+
+/**
+ * Calibrates a site threshold set from a parsed cohort; `input.text` is the file's text (hashed into the
+ * set). Refuses (CalibrationError) on bad rows unless `skipBadRows`, on fewer than MIN_CLASS_SIZE of
+ * either class for any rule, and on a feature SD of 0. Bad rows are named by CSV line or Bundle entry.
+ */
+export function calibrateCohort(parsed: ParsedCohort, input: { readonly text: string; readonly format: CohortFormat }, options: CalibrateOptions): SiteThresholdSet {
   const seed = options.seed ?? 1;
   const resamples = options.resamples ?? 1000;
-  const parsed = parseCohortCsv(text);
   const problems: string[] = [];
   const warnings: string[] = [];
   if (parsed.badRows.length > 0) {
-    const listed = parsed.badRows.map((b) => `line ${b.line}: ${b.reason}`);
+    const where = input.format === 'csv' ? 'line' : 'entry';
+    const listed = parsed.badRows.map((b) => `${where} ${b.line}: ${b.reason}`);
     if (options.skipBadRows === true) warnings.push(...listed.map((l) => `skipped ${l}`));
     else problems.push(...listed);
   }
@@ -177,7 +232,12 @@ export function calibrateCohortCsv(text: string, options: CalibrateOptions): Sit
     id: options.id,
     version,
     created: options.now.toISOString(),
-    input: { sha256: createHash('sha256').update(text, 'utf8').digest('hex'), rows: rows.length + parsed.badRows.length, badRowsSkipped: parsed.badRows },
+    input: {
+      sha256: createHash('sha256').update(input.text, 'utf8').digest('hex'),
+      format: input.format,
+      rows: rows.length + parsed.badRows.length,
+      badRowsSkipped: parsed.badRows,
+    },
     cohort: {
       patients: rows.length,
       response40Gy: { PR: rows.filter((r) => r.response40Gy === 'PR').length, SD: rows.filter((r) => r.response40Gy === 'SD').length },

@@ -1,12 +1,13 @@
 /**
  * `npm run calibrate -- --cohort FILE --out SET.json [--report REPORT.html] [--skip-bad-rows] [--seed N] [--id ID] [--version V]`.
- * Writes SET.json (the full site set), and beside it SET.thresholds.json and SET.normalization.json,
- * the files the service loads today as THRESHOLDS_FILE and ICTOS_NORMALIZATION_FILE.
+ * FILE is a CSV or a FHIR Bundle (JSON whose resourceType is Bundle), told apart by its content; other
+ * JSON is refused. Writes SET.json (the full site set), and beside it SET.thresholds.json and
+ * SET.normalization.json, the files the service loads today as THRESHOLDS_FILE and ICTOS_NORMALIZATION_FILE.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CalibrationError, calibrateCohortCsv, serviceFiles } from './calibrate';
+import { CalibrationError, calibrateCohortFile, serviceFiles } from './calibrate';
 import { CohortFormatError } from './cohort';
 import { renderReport } from './report';
 
@@ -36,12 +37,13 @@ export function main(argv: readonly string[], log: (s: string) => void = (s) => 
   const resamples = Number(args.resamples);
   if (args.cohort === undefined || args.out === undefined || !Number.isInteger(seed) || !Number.isInteger(resamples) || resamples < 1) {
     log('usage: npm run calibrate -- --cohort FILE --out SET.json [--report REPORT.html] [--skip-bad-rows] [--seed N] [--resamples N] [--id ID] [--version V]');
+    log('  FILE: the cohort as CSV, or as a FHIR Bundle of its Observations (JSON); see docs/calibration.md');
     return 2;
   }
   const out = args.out;
   const id = args.id ?? basename(out).replace(/\.json$/i, '');
   try {
-    const set = calibrateCohortCsv(readFileSync(args.cohort, 'utf8'), { id, version: args.version, now: new Date(), seed, resamples, skipBadRows: args['skip-bad-rows'] });
+    const set = calibrateCohortFile(readFileSync(args.cohort, 'utf8'), { id, version: args.version, now: new Date(), seed, resamples, skipBadRows: args['skip-bad-rows'] });
     const stem = out.replace(/\.json$/i, '');
     const files = serviceFiles(set);
     writeFileSync(out, `${JSON.stringify(set, null, 2)}\n`);

@@ -60,7 +60,7 @@ export function renderReport(set: SiteThresholdSet): string {
 <style>body{font-family:sans-serif;max-width:72rem;margin:1rem auto;padding:0 1rem}table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #bbb;padding:.25rem .5rem;font-size:.9rem}svg{margin:.25rem}</style>
 </head><body>
 <h1>Site calibration ${e(set.id)} v${e(set.version)}</h1>
-<p>Created ${e(set.created)}. Input SHA-256 <code>${e(set.input.sha256)}</code>. ${set.cohort.patients} patients: ${set.cohort.response40Gy.PR} PR / ${set.cohort.response40Gy.SD} SD at 40 Gy; ${set.cohort.residual1m.noResidual} without / ${set.cohort.residual1m.residual} with residual tumor at one month.</p>
+<p>Created ${e(set.created)}. Input (${e(set.input.format === 'csv' ? 'CSV' : 'FHIR Bundle')}) SHA-256 <code>${e(set.input.sha256)}</code>. ${set.cohort.patients} patients: ${set.cohort.response40Gy.PR} PR / ${set.cohort.response40Gy.SD} SD at 40 Gy; ${set.cohort.residual1m.noResidual} without / ${set.cohort.residual1m.residual} with residual tumor at one month.</p>
 <p>Criterion "&gt; x": a value strictly above x is the favorable side. AUC CI: ${e(set.settings.aucCi)}. Proportion CIs: ${e(set.settings.proportionCi)}. Cutoff interval: percentile bootstrap, ${set.settings.resamples} stratified resamples, seed ${set.settings.seed}. The cutoffs are chosen in-sample (Youden) and are optimistic on this same cohort.</p>
 ${warnings === '' ? '' : `<h2>Warnings</h2><ul>${warnings}</ul>`}
 <h2>ROC curves</h2>

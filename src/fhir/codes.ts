@@ -73,6 +73,18 @@ export interface CodeLists {
     readonly primaryTumorVolume: string;
     readonly maxTumorDiameter: string;
   };
+  /**
+   * (issue 17) Project codes (in `projectSystem`) of the outcomes a calibration cohort Bundle records
+   * (src/calibration/cohort-bundle.ts): the response at 40 Gy (valueCodeableConcept: `partialResponse` or
+   * `stableDisease`) and residual tumor one month after chemoradiotherapy (valueBoolean). The service
+   * itself does not read them: they are not prefetched.
+   */
+  readonly calibrationOutcomes: {
+    readonly response40Gy: string;
+    readonly partialResponse: string;
+    readonly stableDisease: string;
+    readonly residualTumor1m: string;
+  };
   /** mCODE tumor size: the Observation code and the component holding the longest dimension. */
   readonly tumorSize: { readonly observation: CodeRef; readonly longestDimension: CodeRef };
   readonly radiotherapy: readonly CodeRef[];
@@ -145,6 +157,12 @@ export const DEFAULT_CODE_LISTS: CodeLists = {
     glrlmLrhgle: 'glrlm-lrhgle',
     primaryTumorVolume: 'primary-tumor-volume',
     maxTumorDiameter: 'max-tumor-diameter',
+  },
+  calibrationOutcomes: {
+    response40Gy: 'response-40-gy',
+    partialResponse: 'partial-response',
+    stableDisease: 'stable-disease',
+    residualTumor1m: 'residual-tumor-1-month',
   },
   tumorSize: {
     observation: loinc('21889-1', 'Size Tumor'),

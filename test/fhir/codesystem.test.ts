@@ -12,9 +12,11 @@ describe('the published project CodeSystem', () => {
     expect(codeSystem).toMatchObject({ resourceType: 'CodeSystem', url: PROJECT_CODE_SYSTEM, content: 'complete' });
   });
 
-  test('defines exactly the project codes of the code lists, each with a display and a definition', () => {
+  test('defines exactly the project codes of the code lists (measurements and calibration outcomes), each with a display and a definition', () => {
     const concepts = codeSystem.concept ?? [];
-    expect(concepts.map((c) => c.code).sort()).toEqual(Object.values(DEFAULT_CODE_LISTS.project).sort());
+    const listed = [...Object.values(DEFAULT_CODE_LISTS.project), ...Object.values(DEFAULT_CODE_LISTS.calibrationOutcomes)];
+    expect(concepts.map((c) => c.code).sort()).toEqual(listed.sort());
+    expect(codeSystem.count).toBe(concepts.length);
     for (const c of concepts) {
       expect(c.display?.length).toBeGreaterThan(0);
       expect(c.definition?.length).toBeGreaterThan(20);
