@@ -285,6 +285,7 @@ export async function buildApp(deps: AppDeps): Promise<express.Express> {
       security: { mode: security.mode, issuers: security.issuers },
       store: { kind: store.kind, ok: storeOk },
       load: shedder.status(),
+      thresholdSets: [...config.sites.profiles.values()].map((p) => ({ id: p.id, version: p.calibration?.version, callers: config.sites.callers.filter((c) => c.profile === p.id).length })),
       demo: config.demo,
       warnings,
     });
