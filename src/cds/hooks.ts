@@ -169,6 +169,8 @@ export async function serveHook(service: ServiceDefinition, body: unknown, deps:
           issuedAt: now,
           patientHash,
           findings: b.card.extension[FINDINGS_EXTENSION].map((f) => ({ rule: f.rule, outcome: f.outcome })),
+          // Until the caller's site profile is chosen (issue 17), every card is computed with the default set.
+          thresholdSet: 'default',
         })),
       );
     } catch (err) {
