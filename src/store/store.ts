@@ -128,8 +128,8 @@ export interface Report {
   readonly totals: ReportTotals;
   /**
    * The same figures per threshold set, one entry per set that has cards in the report, ordered by
-   * thresholdSet (code unit order, so `(not recorded)` comes first). Each card is in exactly one set, so
-   * the sets' counts add up to the top-level ones, which are over all sets.
+   * thresholdSet in code unit order (`(not recorded)` before ids that start with a letter or digit).
+   * Each card is in exactly one set, so the sets' counts add up to the top-level ones, over all sets.
    */
   readonly bySet: readonly ThresholdSetReport[];
 }
