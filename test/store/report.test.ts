@@ -2,9 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import ts from 'typescript';
 import { main, type ReportIo } from '../../src/report';
 import { formatReport } from '../../src/store/report';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../../src/store/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Report, ReportTotals, RuleReportRow } from '../../src/store/store';
 
@@ -149,6 +151,23 @@ describe('the report command on a SQLite file', () => {
     expect(err).toContain(`No database at ${file}`);
     expect(out).toBe('');
     expect(existsSync(path.join(dir, 'data'))).toBe(false);
+  });
+
+  test('a file at schema version 1 is migrated when read, and its cards are reported under the set "(not recorded)"', async () => {
+    const file = path.join(dir, 'v1.sqlite');
+    const db = new Database(file);
+    db.exec(SCHEMA_MIGRATIONS_DDL);
+    for (const statement of MIGRATIONS[0]?.statements ?? []) db.exec(statement);
+    db.exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'v1', '2026-01-01T00:00:00.000Z');
+      INSERT INTO issued_cards (uuid, service, hook_instance, card_kind, issued_at, patient_hash) VALUES ('c1', 's', 'h', 'k', '2026-03-01T00:00:00.000Z', 'x');
+      INSERT INTO card_findings (card_uuid, position, rule, outcome) VALUES ('c1', 0, 'ictos', 'high')`);
+    db.close();
+    expect(await main([], { DATABASE_PATH: file }, io)).toBe(0);
+    expect(err).toBe('');
+    expect(out).toContain('\nThreshold set (not recorded), for cards recorded before the store kept their set: 1 cards issued\n');
+    const after = new Database(file, { readonly: true });
+    expect(after.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }]);
+    after.close();
   });
 
   test('a file that is not a database is reported as unreadable, with exit code 1', async () => {
