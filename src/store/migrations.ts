@@ -57,6 +57,12 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
     ],
   },
+  {
+    version: 2,
+    name: 'issued cards: threshold set',
+    // Nullable: cards recorded before this migration have no set; the report names them "(not recorded)".
+    statements: ['ALTER TABLE issued_cards ADD COLUMN threshold_set TEXT'],
+  },
 ];
 
 /** The version of the newest migration this code knows (0 when there are none). */

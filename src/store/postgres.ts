@@ -13,8 +13,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client, DatabaseError, Pool, type ClientBase, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, SchemaVersionError, latestVersion, pendingMigrations, type Migration } from './migrations';
-import { REPORT_SQL, assembleReport, reportWindow, type CountsRow, type ReasonRow, type TotalsRow } from './queries';
-import { feedbackKey, toUtcIso, type FeedbackItem, type FeedbackResult, type IssuedCard, type Report, type ReportOptions, type Store } from './store';
+import { REPORT_SQL, assembleReport, reportWindow, type BySet, type CountsRow, type ReasonRow, type TotalsRow } from './queries';
+import { checkedThresholdSet, feedbackKey, toUtcIso, type FeedbackItem, type FeedbackResult, type IssuedCard, type Report, type ReportOptions, type Store } from './store';
 
 /** Options of {@link openPostgresStore}; every duration is in milliseconds. */
 export interface PostgresStoreOptions {
@@ -79,13 +79,16 @@ const REPORT = {
   rows: positional(REPORT_SQL.rows),
   reasons: positional(REPORT_SQL.reasons),
   totals: positional(REPORT_SQL.totals),
+  rowsBySet: positional(REPORT_SQL.rowsBySet),
+  reasonsBySet: positional(REPORT_SQL.reasonsBySet),
+  totalsBySet: positional(REPORT_SQL.totalsBySet),
   unknownFeedback: positional(REPORT_SQL.unknownFeedback),
 };
 
 /** Batches go in as arrays, one per column (`unnest`), so a call is one statement whatever its size. */
 const SQL = {
-  insertCards: `INSERT INTO issued_cards (uuid, service, hook_instance, card_kind, issued_at, patient_hash)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+  insertCards: `INSERT INTO issued_cards (uuid, service, hook_instance, card_kind, issued_at, patient_hash, threshold_set)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
     ON CONFLICT (uuid) DO NOTHING RETURNING uuid`,
   insertFindings: `INSERT INTO card_findings (card_uuid, position, rule, outcome)
     SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::text[])`,
@@ -262,7 +265,7 @@ class PostgresStore implements Store {
 
   async recordCards(cards: readonly IssuedCard[]): Promise<void> {
     const rows = firstByKey(
-      cards.map((card) => ({ ...card, issuedAt: toUtcIso(card.issuedAt, 'issuedAt') })),
+      cards.map((card) => ({ ...card, issuedAt: toUtcIso(card.issuedAt, 'issuedAt'), thresholdSet: checkedThresholdSet(card) })),
       (card) => card.uuid,
     );
     if (rows.length === 0) return;
@@ -270,8 +273,8 @@ class PostgresStore implements Store {
       const inserted = await client.query<{ uuid: string }>(
         SQL.insertCards,
         columns(
-          rows.map((c) => [c.uuid, c.service, c.hookInstance, c.cardKind, c.issuedAt, c.patientHash]),
-          6,
+          rows.map((c) => [c.uuid, c.service, c.hookInstance, c.cardKind, c.issuedAt, c.patientHash, c.thresholdSet]),
+          7,
         ),
       );
       // Findings only for cards new in this call: a card recorded before keeps the findings of its first record.
@@ -326,13 +329,16 @@ class PostgresStore implements Store {
       };
       return (await client.query<R>(config)).rows;
     };
-    // One snapshot for the four queries, so that the rows, reasons and totals agree.
+    // One snapshot for all the queries, so that the rows, reasons and totals, over all sets and per set, agree.
     const result = await inTransaction(this.pool, 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY', async (client) => {
       await client.query(`SET LOCAL statement_timeout = ${Math.trunc(this.reportTimeoutMs)}`);
       return {
         rows: await query<CountsRow>(client, REPORT.rows),
         reasons: await query<ReasonRow>(client, REPORT.reasons),
         totals: (await query<TotalsRow>(client, REPORT.totals))[0],
+        rowsBySet: await query<BySet<CountsRow>>(client, REPORT.rowsBySet),
+        reasonsBySet: await query<BySet<ReasonRow>>(client, REPORT.reasonsBySet),
+        totalsBySet: await query<BySet<TotalsRow>>(client, REPORT.totalsBySet),
         unknownFeedback: (await query<{ n: string }>(client, REPORT.unknownFeedback))[0]?.n,
       };
     });

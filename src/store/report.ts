@@ -1,7 +1,7 @@
 /**
- * The feedback report as plain text for a terminal.
+ * The feedback report as plain text for a terminal: over all threshold sets, then a section per set.
  */
-import type { OverrideReasonCount, Report } from './store';
+import { THRESHOLD_SET_NOT_RECORDED, type OverrideReasonCount, type Report, type ReportTotals, type RuleReportRow } from './store';
 
 const TOP_REASONS = 3;
 
@@ -36,41 +36,54 @@ function table(rows: readonly (readonly string[])[]): string[] {
   return [line(HEADERS), rule, ...rows.map(line)];
 }
 
+/** The table of `rows`, or `empty` when there are none. */
+function rowsTable(rows: readonly RuleReportRow[], empty: string): string[] {
+  if (rows.length === 0) return [empty];
+  return table(
+    rows.map((r) => [
+      r.rule,
+      r.outcome,
+      String(r.cardsIssued),
+      String(r.cardsWithFeedback),
+      String(r.accepted),
+      String(r.overridden),
+      percent(r.acceptanceRate),
+      percent(r.overrideRate),
+      reasons(r.overrideReasons),
+    ]),
+  );
+}
+
+function totalsText(t: ReportTotals): string {
+  return (
+    `${t.cardsIssued} cards issued, ${t.cardsWithFeedback} with feedback, ` +
+    `${t.accepted} accepted, ${t.overridden} overridden; acceptance ${percent(t.acceptanceRate)}, override ${percent(t.overrideRate)}.`
+  );
+}
+
 /**
- * Formats a {@link Report} as a plain-text table, one line per (rule, outcome): cards issued, cards with
- * feedback, accepted, overridden, acceptance and override percentages, and the most frequent override
- * reasons; then the totals over cards and the count of feedback for unknown cards. Each card counts once
- * per row, with its latest feedback item.
+ * Formats a {@link Report} as plain text: a table with one line per (rule, outcome), over all threshold
+ * sets: cards issued, cards with feedback, accepted, overridden, acceptance and override percentages, and
+ * the most frequent override reasons; then the totals over cards and the count of feedback for unknown
+ * cards; then a section per threshold set with its own table and totals. Each card counts once per row,
+ * with its latest feedback item.
  */
 export function formatReport(report: Report): string {
   const window = report.since !== undefined ? `cards issued since ${report.since}` : 'all cards issued';
   const out = [`npc-cds card feedback report: ${window} (generated ${report.generatedAt})`, ''];
-  if (report.rows.length === 0) {
-    out.push('No findings on the cards issued.');
-  } else {
-    out.push(
-      ...table(
-        report.rows.map((r) => [
-          r.rule,
-          r.outcome,
-          String(r.cardsIssued),
-          String(r.cardsWithFeedback),
-          String(r.accepted),
-          String(r.overridden),
-          percent(r.acceptanceRate),
-          percent(r.overrideRate),
-          reasons(r.overrideReasons),
-        ]),
-      ),
-    );
-  }
-  const t = report.totals;
   out.push(
+    ...rowsTable(report.rows, 'No findings on the cards issued.'),
     '',
-    `Totals (each card once, by its latest feedback): ${t.cardsIssued} cards issued, ${t.cardsWithFeedback} with feedback, ` +
-      `${t.accepted} accepted, ${t.overridden} overridden; acceptance ${percent(t.acceptanceRate)}, override ${percent(t.overrideRate)}.`,
+    `Totals (each card once, by its latest feedback): ${totalsText(report.totals)}`,
     `Feedback for cards this store never issued: ${report.feedbackForUnknownCards}.`,
     '',
   );
+  for (const set of report.bySet) {
+    const name =
+      set.thresholdSet === THRESHOLD_SET_NOT_RECORDED
+        ? `Threshold set ${THRESHOLD_SET_NOT_RECORDED}, for cards recorded before the store kept their set`
+        : `Threshold set ${set.thresholdSet}`;
+    out.push(`${name}: ${set.cardsIssued} cards issued`, '', ...rowsTable(set.rows, 'No findings on the cards of this set.'), '', `Totals of this set: ${totalsText(set.totals)}`, '');
+  }
   return out.join('\n');
 }

@@ -7,8 +7,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, pendingMigrations, type Migration } from './migrations';
-import { REPORT_SQL, assembleReport, reportWindow, type CountsRow, type ReasonRow, type ReportResult, type TotalsRow } from './queries';
-import { feedbackKey, toUtcIso, type FeedbackItem, type FeedbackResult, type IssuedCard, type Report, type ReportOptions, type Store } from './store';
+import { REPORT_SQL, assembleReport, reportWindow, type BySet, type CountsRow, type ReasonRow, type ReportResult, type TotalsRow } from './queries';
+import { checkedThresholdSet, feedbackKey, toUtcIso, type FeedbackItem, type FeedbackResult, type IssuedCard, type Report, type ReportOptions, type Store } from './store';
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -23,8 +23,8 @@ export interface SqliteStoreOptions {
 const SALT_KEY = 'patient_hash_salt';
 
 const SQL = {
-  insertCard: `INSERT INTO issued_cards (uuid, service, hook_instance, card_kind, issued_at, patient_hash)
-    VALUES (@uuid, @service, @hookInstance, @cardKind, @issuedAt, @patientHash) ON CONFLICT (uuid) DO NOTHING`,
+  insertCard: `INSERT INTO issued_cards (uuid, service, hook_instance, card_kind, issued_at, patient_hash, threshold_set)
+    VALUES (@uuid, @service, @hookInstance, @cardKind, @issuedAt, @patientHash, @thresholdSet) ON CONFLICT (uuid) DO NOTHING`,
   insertFinding: 'INSERT INTO card_findings (card_uuid, position, rule, outcome) VALUES (@card, @position, @rule, @outcome)',
   insertFeedback: `INSERT INTO feedback (id, card_uuid, service, outcome, accepted_suggestions, override_system, override_code,
       override_display, user_comment, outcome_timestamp, outcome_at, received_at)
@@ -99,9 +99,9 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
 /** Every statement the store runs, prepared once per connection. */
 function prepareStatements(db: Database.Database) {
   return {
-    insertCard: db.prepare<[{ uuid: string; service: string; hookInstance: string; cardKind: string; issuedAt: string; patientHash: string }]>(
-      SQL.insertCard,
-    ),
+    insertCard: db.prepare<
+      [{ uuid: string; service: string; hookInstance: string; cardKind: string; issuedAt: string; patientHash: string; thresholdSet: string }]
+    >(SQL.insertCard),
     insertFinding: db.prepare<[{ card: string; position: number; rule: string; outcome: string }]>(SQL.insertFinding),
     insertFeedback: db.prepare<[Record<string, string | null>]>(SQL.insertFeedback),
     cardExists: db.prepare<[string], { found: number }>(SQL.cardExists),
@@ -111,6 +111,9 @@ function prepareStatements(db: Database.Database) {
     rows: db.prepare<[{ since: string | null }], CountsRow>(REPORT_SQL.rows),
     reasons: db.prepare<[{ since: string | null }], ReasonRow>(REPORT_SQL.reasons),
     totals: db.prepare<[{ since: string | null }], TotalsRow>(REPORT_SQL.totals),
+    rowsBySet: db.prepare<[{ since: string | null }], BySet<CountsRow>>(REPORT_SQL.rowsBySet),
+    reasonsBySet: db.prepare<[{ since: string | null }], BySet<ReasonRow>>(REPORT_SQL.reasonsBySet),
+    totalsBySet: db.prepare<[{ since: string | null }], BySet<TotalsRow>>(REPORT_SQL.totalsBySet),
     unknownFeedback: db.prepare<[{ since: string | null }], { n: number }>(REPORT_SQL.unknownFeedback),
   };
 }
@@ -125,7 +128,7 @@ class SqliteStore implements Store {
   }
 
   async recordCards(cards: readonly IssuedCard[]): Promise<void> {
-    const rows = cards.map((card) => ({ ...card, issuedAt: toUtcIso(card.issuedAt, 'issuedAt') }));
+    const rows = cards.map((card) => ({ ...card, issuedAt: toUtcIso(card.issuedAt, 'issuedAt'), thresholdSet: checkedThresholdSet(card) }));
     this.db.transaction(() => {
       for (const card of rows) {
         const { changes } = this.statements.insertCard.run({
@@ -135,6 +138,7 @@ class SqliteStore implements Store {
           cardKind: card.cardKind,
           issuedAt: card.issuedAt,
           patientHash: card.patientHash,
+          thresholdSet: card.thresholdSet,
         });
         if (changes === 0) continue;
         card.findings.forEach((finding, position) =>
@@ -179,6 +183,9 @@ class SqliteStore implements Store {
         rows: this.statements.rows.all(params),
         reasons: this.statements.reasons.all(params),
         totals: this.statements.totals.get(params),
+        rowsBySet: this.statements.rowsBySet.all(params),
+        reasonsBySet: this.statements.reasonsBySet.all(params),
+        totalsBySet: this.statements.totalsBySet.all(params),
         unknownFeedback: this.statements.unknownFeedback.get(params)?.n,
       }),
     )();

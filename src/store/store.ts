@@ -22,6 +22,29 @@ export interface IssuedCard {
   readonly patientHash: string;
   /** The `org.npc-cds.findings` of the card, reduced to rule and outcome. */
   readonly findings: readonly { readonly rule: string; readonly outcome: string }[];
+  /**
+   * The id of the threshold set (site profile) the card was computed with, such as `site-a-2026`, or
+   * `default` for a caller with no site mapping. Not empty, and not {@link THRESHOLD_SET_NOT_RECORDED}.
+   */
+  readonly thresholdSet: string;
+}
+
+/**
+ * The threshold set a report shows for cards recorded before the store kept it (schema version 1). It
+ * cannot be a profile id: {@link Store.recordCards} refuses it, so the label is never ambiguous.
+ */
+export const THRESHOLD_SET_NOT_RECORDED = '(not recorded)';
+
+/**
+ * The threshold set of `card` as stored. Throws a `RangeError` when it is empty or the reserved
+ * {@link THRESHOLD_SET_NOT_RECORDED}.
+ */
+export function checkedThresholdSet(card: IssuedCard): string {
+  const set = card.thresholdSet;
+  if (typeof set !== 'string' || set === '' || set === THRESHOLD_SET_NOT_RECORDED) {
+    throw new RangeError(`thresholdSet of card ${card.uuid} must be a profile id, not ${JSON.stringify(set)}`);
+  }
+  return set;
 }
 
 /** One item of a CDS Hooks 2.0 feedback request, with the service it was posted to. */
@@ -80,7 +103,18 @@ export interface ReportTotals {
   readonly overrideRate: number | null;
 }
 
-/** The acceptance / override report per rule and outcome. */
+/** The report of the cards issued with one threshold set. */
+export interface ThresholdSetReport {
+  /** The profile id, or {@link THRESHOLD_SET_NOT_RECORDED} for cards recorded before it was kept. */
+  readonly thresholdSet: string;
+  /** Cards issued with this set (since `since`, if given), including cards without findings. */
+  readonly cardsIssued: number;
+  readonly totals: ReportTotals;
+  /** One row per (rule, outcome) seen on this set's cards, ordered by rule then outcome. */
+  readonly rows: readonly RuleReportRow[];
+}
+
+/** The acceptance / override report per rule and outcome, over all threshold sets and per set. */
 export interface Report {
   readonly generatedAt: string;
   /** Lower bound (inclusive, ISO UTC) on `issuedAt` of the cards reported; absent for all time. */
@@ -92,6 +126,12 @@ export interface Report {
   /** Cards issued (since `since`, if given), including cards without findings. */
   readonly cardsIssued: number;
   readonly totals: ReportTotals;
+  /**
+   * The same figures per threshold set, one entry per set that has cards in the report, ordered by
+   * thresholdSet in code unit order (`(not recorded)` before ids that start with a letter or digit).
+   * Each card is in exactly one set, so the sets' counts add up to the top-level ones, over all sets.
+   */
+  readonly bySet: readonly ThresholdSetReport[];
 }
 
 /** Options of {@link Store.report}. */
@@ -105,7 +145,11 @@ export interface ReportOptions {
 /** Persistence of issued cards and their feedback. Async so that a PostgreSQL store fits the same shape. */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
-  /** Records issued cards; idempotent on uuid (the first record of a uuid wins). */
+  /**
+   * Records issued cards with their threshold set; idempotent on uuid (the first record of a uuid wins,
+   * its set included). Rejects with a `RangeError`, storing nothing of the batch, when an issue time is
+   * not a date or a threshold set is empty or {@link THRESHOLD_SET_NOT_RECORDED}.
+   */
   recordCards(cards: readonly IssuedCard[]): Promise<void>;
   /**
    * Records feedback items, all or none. Idempotent: an item with the same {@link feedbackKey} as one
@@ -116,7 +160,8 @@ export interface Store {
   /**
    * Acceptance and override rates per (rule, outcome). A card can receive several feedback items over
    * time (overridden, then accepted); each card counts once, with its latest item by outcomeTimestamp
-   * (ties broken by receivedAt, then by key). Rejects with a `RangeError` when `since` or `now` is not a
+   * (ties broken by receivedAt, then by key). The figures are given over all cards and per threshold set
+   * (`bySet`). Rejects with a `RangeError` when `since` or `now` is not a
    * date.
    */
   report(options?: ReportOptions): Promise<Report>;

@@ -582,7 +582,7 @@ describe('admin report', () => {
     await t.close();
   });
 
-  test('with the right token, the report is JSON with rows after a hook call and a feedback', async () => {
+  test('with the right token, the report is JSON with rows and the split per threshold set after a hook call and a feedback', async () => {
     const t = await testApp({ now: scenarioClock(COMPLETE), config: { adminToken: ADMIN } });
     const hook = await request(t.app).post(PATIENT_VIEW).send(patientViewRequest(COMPLETE));
     const card = (hook.body.cards as Card[]).find((c) => c.source.topic?.code === 'treatment-selection') as Card;
@@ -596,6 +596,8 @@ describe('admin report', () => {
     expect(res.type).toBe('application/json');
     expect(res.body.rows).toEqual(expect.arrayContaining([expect.objectContaining({ rule: 'recommendation', outcome: 'ict-ccrt', cardsIssued: 1, overridden: 1 })]));
     expect(res.body.totals).toMatchObject({ cardsIssued: hook.body.cards.length, cardsWithFeedback: 1, overridden: 1 });
+    // Until a caller's site profile is chosen, every card is recorded with the default threshold set.
+    expect(res.body.bySet).toEqual([expect.objectContaining({ thresholdSet: 'default', cardsIssued: hook.body.cards.length, totals: res.body.totals })]);
     await t.close();
   });
 

@@ -3,9 +3,9 @@
  * backend's test file runs against its own databases (`storeContract(() => backend)`). Only the catalog
  * queries that inspect a database from outside differ, and the backend provides them.
  */
-import { MIGRATIONS, SchemaVersionError, latestVersion, type Migration } from '../../src/store/migrations';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, SchemaVersionError, latestVersion, type Migration } from '../../src/store/migrations';
 import { main, type ReportIo } from '../../src/report';
-import { feedbackKey, type FeedbackItem, type IssuedCard, type Report, type Store } from '../../src/store/store';
+import { THRESHOLD_SET_NOT_RECORDED, feedbackKey, type FeedbackItem, type IssuedCard, type Report, type ReportTotals, type RuleReportRow, type Store } from '../../src/store/store';
 
 /** One empty database of a backend, opened by stores and inspected from outside them. */
 export interface ContractDatabase {
@@ -37,6 +37,7 @@ export const card = (uuid: string, findings: [string, string][], extra: Partial<
   issuedAt: '2026-03-02T08:00:00.000Z',
   patientHash: 'a'.repeat(64),
   findings: findings.map(([rule, outcome]) => ({ rule, outcome })),
+  thresholdSet: 'default',
   ...extra,
 });
 
@@ -136,6 +137,48 @@ export function storeContract(backend: () => ContractBackend): void {
       expect(await db.tables()).not.toContain('half_done');
     });
 
+    test('migration 2 adds a threshold set column to the issued cards, which may be empty', async () => {
+      const { db } = await fresh();
+      expect(MIGRATIONS[1]).toMatchObject({ version: 2, name: 'issued cards: threshold set' });
+      await db.query(
+        "INSERT INTO issued_cards (uuid, service, hook_instance, card_kind, issued_at, patient_hash) VALUES ('c1', 's', 'h', 'k', '2026-03-02T08:00:00.000Z', 'x')",
+      );
+      expect(await db.query('SELECT uuid, threshold_set FROM issued_cards')).toEqual([{ uuid: 'c1', threshold_set: null }]);
+    });
+
+    test('a database at version 1 with cards is migrated on open, and its cards are reported under the set "(not recorded)"', async () => {
+      const db = await backend().database();
+      // The database as the release before threshold sets left it: migration 1 only, with two cards.
+      const [v1] = MIGRATIONS;
+      if (v1 === undefined) throw new Error('no migration 1');
+      await db.query(SCHEMA_MIGRATIONS_DDL);
+      for (const statement of v1.statements) await db.query(statement);
+      await db.query(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, '${v1.name}', '2026-01-01T00:00:00.000Z')`);
+      await db.query(`INSERT INTO issued_cards (uuid, service, hook_instance, card_kind, issued_at, patient_hash) VALUES
+        ('old1', 'npc-treatment-selection', 'h1', 'treatment-selection', '2026-03-01T08:00:00.000Z', 'x'),
+        ('old2', 'npc-treatment-selection', 'h2', 'treatment-selection', '2026-03-01T09:00:00.000Z', 'y')`);
+      await db.query("INSERT INTO card_findings (card_uuid, position, rule, outcome) VALUES ('old1', 0, 'ictos', 'high'), ('old2', 0, 'ictos', 'high')");
+
+      const store = await open(db);
+      expect((await versions(db)).map((r) => r.version)).toEqual([1, 2]);
+      expect(await db.query('SELECT uuid, threshold_set FROM issued_cards ORDER BY uuid')).toEqual([
+        { uuid: 'old1', threshold_set: null },
+        { uuid: 'old2', threshold_set: null },
+      ]);
+      await store.recordCards([card('new1', [['ictos', 'high']], { thresholdSet: 'site-a-2026' })]);
+      await store.recordFeedback([feedback('old1', 'accepted', '2026-03-02T09:00:00Z'), feedback('new1', 'overridden', '2026-03-02T09:00:00Z')]);
+
+      const report = await store.report();
+      expect(report.bySet.map((s) => [s.thresholdSet, s.cardsIssued, s.totals.cardsWithFeedback, s.totals.accepted, s.totals.overridden])).toEqual([
+        [THRESHOLD_SET_NOT_RECORDED, 2, 1, 1, 0],
+        ['site-a-2026', 1, 1, 0, 1],
+      ]);
+      expect(report.bySet[0]?.rows).toEqual([
+        { rule: 'ictos', outcome: 'high', cardsIssued: 2, cardsWithFeedback: 1, accepted: 1, overridden: 0, acceptanceRate: 1, overrideRate: 0, overrideReasons: [] },
+      ]);
+      expect(report.totals).toMatchObject({ cardsIssued: 3, cardsWithFeedback: 2, accepted: 1, overridden: 1 });
+    });
+
     test('a database migrated by newer code is refused with an error that says so', async () => {
       const { store, db } = await fresh();
       await store.close();
@@ -164,6 +207,22 @@ export function storeContract(backend: () => ContractBackend): void {
       await store.recordCards([card('c2', [['ictos', 'low']]), card('c1', [['risk', 'high']]), card('c2', [['ictos', 'high']])]);
       expect(await db.query("SELECT rule, outcome FROM card_findings WHERE card_uuid = 'c2'")).toEqual([{ rule: 'ictos', outcome: 'low' }]);
       expect((await store.report()).cardsIssued).toBe(2);
+    });
+
+    test('a card is stored with its threshold set, and a second record of its uuid does not change the set', async () => {
+      const { store, db } = await fresh();
+      await store.recordCards([card('c1', [], { thresholdSet: 'site-a-2026' }), card('c2', [])]);
+      await store.recordCards([card('c1', [], { thresholdSet: 'site-b-2026' })]);
+      expect(await db.query('SELECT uuid, threshold_set FROM issued_cards ORDER BY uuid')).toEqual([
+        { uuid: 'c1', threshold_set: 'site-a-2026' },
+        { uuid: 'c2', threshold_set: 'default' },
+      ]);
+    });
+
+    test.each(['', THRESHOLD_SET_NOT_RECORDED])('a card whose threshold set is %j is refused and nothing of the batch is stored', async (thresholdSet) => {
+      const { store } = await fresh();
+      await expect(store.recordCards([card('c1', []), card('c2', [], { thresholdSet })])).rejects.toThrow(/thresholdSet of card c2/);
+      expect((await store.report()).cardsIssued).toBe(0);
     });
 
     test('an issue time with an offset is stored as the same instant in UTC', async () => {
@@ -262,7 +321,8 @@ export function storeContract(backend: () => ContractBackend): void {
      * its text sorts first. c2: overridden, contraindicated. c3: overridden at T3 received before its accepted
      * at T2: latest is the override. c4: accepted. c5: no feedback. c6: overridden. And one item for an unknown card.
      */
-    async function workedExample(store: Store): Promise<void> {
+    async function workedExample(store: Store, setOf: (uuid: string) => string = () => 'default'): Promise<void> {
+      const withSet = (c: IssuedCard): IssuedCard => ({ ...c, thresholdSet: setOf(c.uuid) });
       await store.recordCards([
         card('c1', [['ictos', 'high'], ['recommendation', 'ict-ccrt']]),
         card('c2', [['ictos', 'high'], ['recommendation', 'ict-ccrt']]),
@@ -270,7 +330,7 @@ export function storeContract(backend: () => ContractBackend): void {
         card('c4', [['ictos', 'low'], ['recommendation', 'ccrt-alone']]),
         card('c5', [['pre-tbf-response', 'favorable']], { cardKind: 'response-prediction' }),
         card('c6', [['ictos', 'high']]),
-      ]);
+      ].map(withSet));
       await store.recordFeedback([
         feedback('c1', 'overridden', '2026-03-02T10:00:00+08:00', { overrideReason: override('patient-preference', 'Patient preference') }),
         feedback('c1', 'accepted', '2026-03-02T03:00:00Z'),
@@ -283,40 +343,86 @@ export function storeContract(backend: () => ContractBackend): void {
       ]);
     }
 
+    const row = (rule: string, outcome: string, counts: [number, number, number, number], overrideReasons: RuleReportRow['overrideReasons'] = []): RuleReportRow => {
+      const [cardsIssued, cardsWithFeedback, accepted, overridden] = counts;
+      const t = totals(cardsIssued, cardsWithFeedback, accepted, overridden);
+      return { rule, outcome, ...t, overrideReasons };
+    };
+    const totals = (cardsIssued: number, cardsWithFeedback: number, accepted: number, overridden: number): ReportTotals => ({
+      cardsIssued,
+      cardsWithFeedback,
+      accepted,
+      overridden,
+      acceptanceRate: cardsWithFeedback === 0 ? null : accepted / cardsWithFeedback,
+      overrideRate: cardsWithFeedback === 0 ? null : overridden / cardsWithFeedback,
+    });
+    const preference = { code: 'patient-preference', display: 'Patient preference' };
+    /** The worked example's figures over all its cards, whatever their sets. */
+    const workedRows = [
+      row('ictos', 'high', [4, 4, 1, 3], [{ ...preference, count: 2 }, { code: 'contraindicated', count: 1 }]),
+      row('ictos', 'low', [1, 1, 1, 0]),
+      row('pre-tbf-response', 'favorable', [1, 0, 0, 0]),
+      row('recommendation', 'ccrt-alone', [1, 1, 1, 0]),
+      row('recommendation', 'ict-ccrt', [3, 3, 1, 2], [{ code: 'contraindicated', count: 1 }, { ...preference, count: 1 }]),
+    ];
+    const workedTotals = totals(6, 5, 2, 3);
+
     test('each card counts once, by its latest feedback, and rates are accepted or overridden over cards with feedback', async () => {
       const { store } = await fresh();
       await workedExample(store);
       const report = await store.report({ now: '2026-03-07T12:00:00Z' });
       expect(report).toEqual({
         generatedAt: '2026-03-07T12:00:00.000Z',
-        rows: [
-          {
-            rule: 'ictos', outcome: 'high', cardsIssued: 4, cardsWithFeedback: 4, accepted: 1, overridden: 3,
-            acceptanceRate: 0.25, overrideRate: 0.75,
-            overrideReasons: [{ code: 'patient-preference', display: 'Patient preference', count: 2 }, { code: 'contraindicated', count: 1 }],
-          },
-          {
-            rule: 'ictos', outcome: 'low', cardsIssued: 1, cardsWithFeedback: 1, accepted: 1, overridden: 0,
-            acceptanceRate: 1, overrideRate: 0, overrideReasons: [],
-          },
-          {
-            rule: 'pre-tbf-response', outcome: 'favorable', cardsIssued: 1, cardsWithFeedback: 0, accepted: 0, overridden: 0,
-            acceptanceRate: null, overrideRate: null, overrideReasons: [],
-          },
-          {
-            rule: 'recommendation', outcome: 'ccrt-alone', cardsIssued: 1, cardsWithFeedback: 1, accepted: 1, overridden: 0,
-            acceptanceRate: 1, overrideRate: 0, overrideReasons: [],
-          },
-          {
-            rule: 'recommendation', outcome: 'ict-ccrt', cardsIssued: 3, cardsWithFeedback: 3, accepted: 1, overridden: 2,
-            acceptanceRate: 1 / 3, overrideRate: 2 / 3,
-            overrideReasons: [{ code: 'contraindicated', count: 1 }, { code: 'patient-preference', display: 'Patient preference', count: 1 }],
-          },
-        ],
+        rows: workedRows,
         feedbackForUnknownCards: 1,
         cardsIssued: 6,
-        totals: { cardsIssued: 6, cardsWithFeedback: 5, accepted: 2, overridden: 3, acceptanceRate: 0.4, overrideRate: 0.6 },
+        totals: workedTotals,
+        bySet: [{ thresholdSet: 'default', cardsIssued: 6, totals: workedTotals, rows: workedRows }],
       });
+      expect(report.totals).toEqual({ cardsIssued: 6, cardsWithFeedback: 5, accepted: 2, overridden: 3, acceptanceRate: 0.4, overrideRate: 0.6 });
+    });
+
+    test('cards of two threshold sets are reported per set with the counts and rates of each, and the all-sets figures are unchanged', async () => {
+      const { store } = await fresh();
+      // c1 (accepted), c2 and c3 (overridden) with site-a-2026; c4 (accepted), c5 (no feedback) and c6 (overridden) with default.
+      await workedExample(store, (uuid) => (['c1', 'c2', 'c3'].includes(uuid) ? 'site-a-2026' : 'default'));
+      const report = await store.report({ now: '2026-03-07T12:00:00Z' });
+      expect(report.rows).toEqual(workedRows);
+      expect(report.totals).toEqual(workedTotals);
+      expect(report.cardsIssued).toBe(6);
+      expect(report.feedbackForUnknownCards).toBe(1);
+      const siteAReasons = [{ code: 'contraindicated', count: 1 }, { ...preference, count: 1 }];
+      expect(report.bySet).toEqual([
+        {
+          thresholdSet: 'default',
+          cardsIssued: 3,
+          totals: { cardsIssued: 3, cardsWithFeedback: 2, accepted: 1, overridden: 1, acceptanceRate: 0.5, overrideRate: 0.5 },
+          rows: [
+            row('ictos', 'high', [1, 1, 0, 1], [{ ...preference, count: 1 }]),
+            row('ictos', 'low', [1, 1, 1, 0]),
+            row('pre-tbf-response', 'favorable', [1, 0, 0, 0]),
+            row('recommendation', 'ccrt-alone', [1, 1, 1, 0]),
+          ],
+        },
+        {
+          thresholdSet: 'site-a-2026',
+          cardsIssued: 3,
+          totals: { cardsIssued: 3, cardsWithFeedback: 3, accepted: 1, overridden: 2, acceptanceRate: 1 / 3, overrideRate: 2 / 3 },
+          rows: [row('ictos', 'high', [3, 3, 1, 2], siteAReasons), row('recommendation', 'ict-ccrt', [3, 3, 1, 2], siteAReasons)],
+        },
+      ]);
+    });
+
+    test('the sets are ordered by code unit, and a set whose cards have no findings has totals and no rows', async () => {
+      const { store } = await fresh();
+      await store.recordCards([
+        card('c1', [['ictos', 'high']], { thresholdSet: 'site-b' }),
+        card('c2', [], { thresholdSet: 'Site-c' }),
+        card('c3', [['ictos', 'high']], { thresholdSet: 'site-a' }),
+      ]);
+      const report = await store.report();
+      expect(report.bySet.map((s) => s.thresholdSet)).toEqual(['Site-c', 'site-a', 'site-b']);
+      expect(report.bySet[0]).toEqual({ thresholdSet: 'Site-c', cardsIssued: 1, totals: totals(1, 0, 0, 0), rows: [] });
     });
 
     test('rows and override reasons are ordered by code unit (upper case first), whatever the database collation', async () => {
@@ -364,6 +470,19 @@ export function storeContract(backend: () => ContractBackend): void {
       expect((await store.report()).since).toBeUndefined();
     });
 
+    test('with since, only the sets of cards issued at or after it are reported', async () => {
+      const { store } = await fresh();
+      await store.recordCards([
+        card('old', [['ictos', 'high']], { issuedAt: '2026-02-01T00:00:00Z', thresholdSet: 'site-a-2025' }),
+        card('new', [['ictos', 'high']], { issuedAt: '2026-03-05T00:00:00Z', thresholdSet: 'site-a-2026' }),
+      ]);
+      expect((await store.report({ since: '2026-03-01' })).bySet.map((s) => [s.thresholdSet, s.cardsIssued])).toEqual([['site-a-2026', 1]]);
+      expect((await store.report()).bySet.map((s) => [s.thresholdSet, s.cardsIssued])).toEqual([
+        ['site-a-2025', 1],
+        ['site-a-2026', 1],
+      ]);
+    });
+
     test('a since that is not a date is refused', async () => {
       const { store } = await fresh();
       await expect(store.report({ since: 'last week' })).rejects.toThrow(/since is not an ISO-8601 date/);
@@ -372,7 +491,7 @@ export function storeContract(backend: () => ContractBackend): void {
     test('an empty store reports no rows, zero cards and no rates', async () => {
       const { store } = await fresh();
       const report = await store.report();
-      expect(report).toMatchObject({ rows: [], cardsIssued: 0, feedbackForUnknownCards: 0, totals: { acceptanceRate: null, overrideRate: null } });
+      expect(report).toMatchObject({ rows: [], cardsIssued: 0, feedbackForUnknownCards: 0, totals: { acceptanceRate: null, overrideRate: null }, bySet: [] });
       expect(Date.parse(report.generatedAt)).not.toBeNaN();
     });
   });
@@ -399,6 +518,8 @@ export function storeContract(backend: () => ContractBackend): void {
       expect(code).toBe(0);
       expect(out).toMatch(/^ictos +high +1 +1 +0 +1 +0\.0% +100\.0% +other x1$/m);
       expect(out).toMatch(/^ictos +low +1 +1 +1 +0 +100\.0% +0\.0% +-$/m);
+      expect(out).toContain('\nThreshold set default: 2 cards issued\n');
+      expect(out).toContain('\nTotals of this set: 2 cards issued, 2 with feedback, 1 accepted, 1 overridden; acceptance 50.0%, override 50.0%.\n');
     });
 
     test('with --json and --since it prints the report as JSON, for the cards issued since then', async () => {
@@ -407,6 +528,7 @@ export function storeContract(backend: () => ContractBackend): void {
       expect(code).toBe(0);
       const parsed = JSON.parse(out) as Report;
       expect(parsed).toMatchObject({ since: '2026-03-01T00:00:00.000Z', cardsIssued: 1, rows: [{ rule: 'ictos', outcome: 'low', accepted: 1 }] });
+      expect(parsed.bySet).toMatchObject([{ thresholdSet: 'default', cardsIssued: 1, rows: [{ rule: 'ictos', outcome: 'low', accepted: 1 }] }]);
     });
 
     test('a database migrated by newer code is not read, and the command exits 1', async () => {

@@ -2,11 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import ts from 'typescript';
 import { main, type ReportIo } from '../../src/report';
 import { formatReport } from '../../src/store/report';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../../src/store/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
-import type { Report, RuleReportRow } from '../../src/store/store';
+import type { Report, ReportTotals, RuleReportRow } from '../../src/store/store';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -25,21 +27,38 @@ const row = (rule: string, outcome: string, counts: [number, number, number, num
   };
 };
 
+const totals = (cardsIssued: number, cardsWithFeedback: number, accepted: number, overridden: number): ReportTotals => ({
+  cardsIssued,
+  cardsWithFeedback,
+  accepted,
+  overridden,
+  acceptanceRate: cardsWithFeedback === 0 ? null : accepted / cardsWithFeedback,
+  overrideRate: cardsWithFeedback === 0 ? null : overridden / cardsWithFeedback,
+});
+
+const ictosHighReasons = [{ code: 'patient-preference', display: 'Patient preference', count: 2 }, { code: 'contraindicated', count: 1 }];
+
+/** Six cards: four of site-a-2026, two recorded before the set was kept (one of them without findings). */
 const report: Report = {
   generatedAt: '2026-03-07T12:00:00.000Z',
   since: '2026-03-01T00:00:00.000Z',
-  rows: [
-    row('ictos', 'high', [4, 4, 1, 3], [{ code: 'patient-preference', display: 'Patient preference', count: 2 }, { code: 'contraindicated', count: 1 }]),
-    row('pre-tbf-response', 'favorable', [1, 0, 0, 0]),
-    row('recommendation', 'ict-ccrt', [3, 3, 1, 2]),
-  ],
+  rows: [row('ictos', 'high', [4, 4, 1, 3], ictosHighReasons), row('pre-tbf-response', 'favorable', [1, 0, 0, 0]), row('recommendation', 'ict-ccrt', [3, 3, 1, 2])],
   feedbackForUnknownCards: 1,
   cardsIssued: 6,
-  totals: { cardsIssued: 6, cardsWithFeedback: 5, accepted: 2, overridden: 3, acceptanceRate: 0.4, overrideRate: 0.6 },
+  totals: totals(6, 5, 2, 3),
+  bySet: [
+    { thresholdSet: '(not recorded)', cardsIssued: 2, totals: totals(2, 1, 1, 0), rows: [row('pre-tbf-response', 'favorable', [1, 0, 0, 0])] },
+    {
+      thresholdSet: 'site-a-2026',
+      cardsIssued: 4,
+      totals: totals(4, 4, 1, 3),
+      rows: [row('ictos', 'high', [4, 4, 1, 3], ictosHighReasons), row('recommendation', 'ict-ccrt', [3, 3, 1, 2])],
+    },
+  ],
 };
 
 describe('the plain-text report', () => {
-  test('it is a table with one line per rule and outcome, numbers right-aligned, then the totals and the unknown cards', () => {
+  test('it is a table with one line per rule and outcome, numbers right-aligned, then the totals and the unknown cards, then a section per threshold set', () => {
     expect(formatReport(report).split('\n')).toEqual([
       'npc-cds card feedback report: cards issued since 2026-03-01T00:00:00.000Z (generated 2026-03-07T12:00:00.000Z)',
       '',
@@ -52,7 +71,29 @@ describe('the plain-text report', () => {
       'Totals (each card once, by its latest feedback): 6 cards issued, 5 with feedback, 2 accepted, 3 overridden; acceptance 40.0%, override 60.0%.',
       'Feedback for cards this store never issued: 1.',
       '',
+      'Threshold set (not recorded), for cards recorded before the store kept their set: 2 cards issued',
+      '',
+      'rule              outcome    issued  with feedback  accepted  overridden  accept %  override %  top override reasons',
+      '----------------  ---------  ------  -------------  --------  ----------  --------  ----------  --------------------',
+      'pre-tbf-response  favorable       1              0         0           0         -           -  -',
+      '',
+      'Totals of this set: 2 cards issued, 1 with feedback, 1 accepted, 0 overridden; acceptance 100.0%, override 0.0%.',
+      '',
+      'Threshold set site-a-2026: 4 cards issued',
+      '',
+      'rule            outcome   issued  with feedback  accepted  overridden  accept %  override %  top override reasons',
+      `--------------  --------  ------  -------------  --------  ----------  --------  ----------  ${'-'.repeat(62)}`,
+      'ictos           high           4              4         1           3     25.0%       75.0%  patient-preference "Patient preference" x2, contraindicated x1',
+      'recommendation  ict-ccrt       3              3         1           2     33.3%       66.7%  -',
+      '',
+      'Totals of this set: 4 cards issued, 4 with feedback, 1 accepted, 3 overridden; acceptance 25.0%, override 75.0%.',
+      '',
     ]);
+  });
+
+  test('a set whose cards have no findings says so in its section', () => {
+    const text = formatReport({ ...report, bySet: [{ thresholdSet: 'default', cardsIssued: 1, totals: totals(1, 0, 0, 0), rows: [] }] });
+    expect(text).toContain('Threshold set default: 1 cards issued\n\nNo findings on the cards of this set.\n\nTotals of this set: 1 cards issued, 0 with feedback');
   });
 
   test('only the three most frequent override reasons are named, and the rest are counted', () => {
@@ -68,7 +109,8 @@ describe('the plain-text report', () => {
       rows: [],
       feedbackForUnknownCards: 0,
       cardsIssued: 0,
-      totals: { cardsIssued: 0, cardsWithFeedback: 0, accepted: 0, overridden: 0, acceptanceRate: null, overrideRate: null },
+      totals: totals(0, 0, 0, 0),
+      bySet: [],
     });
     expect(text).toContain('report: all cards issued (generated');
     expect(text).toContain('No findings on the cards issued.');
@@ -93,8 +135,8 @@ describe('the report command on a SQLite file', () => {
   async function seed(file: string): Promise<void> {
     const store = await openSqliteStore(file);
     await store.recordCards([
-      { uuid: 'c1', service: 's', hookInstance: 'h1', cardKind: 'treatment-selection', issuedAt: '2026-02-01T00:00:00Z', patientHash: 'x', findings: [{ rule: 'ictos', outcome: 'high' }] },
-      { uuid: 'c2', service: 's', hookInstance: 'h2', cardKind: 'treatment-selection', issuedAt: '2026-03-02T00:00:00Z', patientHash: 'y', findings: [{ rule: 'ictos', outcome: 'low' }] },
+      { uuid: 'c1', service: 's', hookInstance: 'h1', cardKind: 'treatment-selection', issuedAt: '2026-02-01T00:00:00Z', patientHash: 'x', findings: [{ rule: 'ictos', outcome: 'high' }], thresholdSet: 'default' },
+      { uuid: 'c2', service: 's', hookInstance: 'h2', cardKind: 'treatment-selection', issuedAt: '2026-03-02T00:00:00Z', patientHash: 'y', findings: [{ rule: 'ictos', outcome: 'low' }], thresholdSet: 'default' },
     ]);
     await store.recordFeedback([
       { service: 's', card: 'c1', outcome: 'overridden', acceptedSuggestions: [], overrideReason: { code: 'other' }, outcomeTimestamp: '2026-02-02T00:00:00Z', receivedAt: '2026-02-02T00:00:00Z' },
@@ -109,6 +151,23 @@ describe('the report command on a SQLite file', () => {
     expect(err).toContain(`No database at ${file}`);
     expect(out).toBe('');
     expect(existsSync(path.join(dir, 'data'))).toBe(false);
+  });
+
+  test('a file at schema version 1 is migrated when read, and its cards are reported under the set "(not recorded)"', async () => {
+    const file = path.join(dir, 'v1.sqlite');
+    const db = new Database(file);
+    db.exec(SCHEMA_MIGRATIONS_DDL);
+    for (const statement of MIGRATIONS[0]?.statements ?? []) db.exec(statement);
+    db.exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'v1', '2026-01-01T00:00:00.000Z');
+      INSERT INTO issued_cards (uuid, service, hook_instance, card_kind, issued_at, patient_hash) VALUES ('c1', 's', 'h', 'k', '2026-03-01T00:00:00.000Z', 'x');
+      INSERT INTO card_findings (card_uuid, position, rule, outcome) VALUES ('c1', 0, 'ictos', 'high')`);
+    db.close();
+    expect(await main([], { DATABASE_PATH: file }, io)).toBe(0);
+    expect(err).toBe('');
+    expect(out).toContain('\nThreshold set (not recorded), for cards recorded before the store kept their set: 1 cards issued\n');
+    const after = new Database(file, { readonly: true });
+    expect(after.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }]);
+    after.close();
   });
 
   test('a file that is not a database is reported as unreadable, with exit code 1', async () => {

@@ -19,9 +19,12 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Reads a database file directly, outside the store, and closes it again. */
-function inspect<T>(file: string, read: (db: Database.Database) => T): T {
-  const db = new Database(file, { fileMustExist: true });
+/**
+ * Reads a database file directly, outside the store, and closes it again. With `create` a missing file is
+ * created, as a database that no store has opened yet (for SQL run on it before any store).
+ */
+function inspect<T>(file: string, read: (db: Database.Database) => T, create = false): T {
+  const db = new Database(file, { fileMustExist: !create });
   try {
     return read(db);
   } finally {
@@ -41,12 +44,16 @@ function sqliteDatabase(): ContractDatabase {
   return {
     open: (options) => openSqliteStore(file, options?.migrations !== undefined ? { migrations: options.migrations } : {}),
     query: async <T,>(sql: string) =>
-      inspect(file, (db) => {
-        const statement = db.prepare(sql);
-        if (statement.reader) return statement.all() as T[];
-        statement.run();
-        return [];
-      }),
+      inspect(
+        file,
+        (db) => {
+          const statement = db.prepare(sql);
+          if (statement.reader) return statement.all() as T[];
+          statement.run();
+          return [];
+        },
+        true,
+      ),
     tables: async () => inspect(file, tables),
     indices: async () =>
       inspect(file, (db) =>
@@ -116,7 +123,7 @@ describe('SQLite only', () => {
 
   test('an in-memory store works without a file, and two of them have different salts', async () => {
     const a = await open(':memory:');
-    await a.recordCards([{ uuid: 'c1', service: 's', hookInstance: 'h', cardKind: 'k', issuedAt: '2026-03-02T00:00:00Z', patientHash: 'x', findings: [] }]);
+    await a.recordCards([{ uuid: 'c1', service: 's', hookInstance: 'h', cardKind: 'k', issuedAt: '2026-03-02T00:00:00Z', patientHash: 'x', findings: [], thresholdSet: 'default' }]);
     expect((await a.report()).cardsIssued).toBe(1);
     expect(await a.patientHashSalt()).not.toBe(await (await open(':memory:')).patientHashSalt());
   });
