@@ -31,10 +31,9 @@ const LATEST_CTE = `
   ),
   latest AS (SELECT card_uuid, outcome, override_code, override_display FROM ranked WHERE rn = 1)`;
 
-/** The report's queries; each takes the one parameter `@since` (ISO UTC text, or NULL for all time). */
-export const REPORT_SQL = {
-  rows: `${LATEST_CTE}
-    SELECT cf.rule, cf.outcome,
+/** Counts per (rule, outcome) of the cards' findings; `by` prefixes more grouping columns (e.g. the threshold set). */
+const findingCounts = (by: string): string => `${LATEST_CTE}
+    SELECT ${by}cf.rule, cf.outcome,
       COUNT(DISTINCT cf.card_uuid) AS cards_issued,
       COUNT(DISTINCT l.card_uuid) AS cards_with_feedback,
       COUNT(DISTINCT CASE WHEN l.outcome = 'accepted' THEN l.card_uuid END) AS accepted,
@@ -42,15 +41,22 @@ export const REPORT_SQL = {
     FROM card_findings cf
       JOIN cards c ON c.uuid = cf.card_uuid
       LEFT JOIN latest l ON l.card_uuid = cf.card_uuid
-    GROUP BY cf.rule, cf.outcome`,
-  reasons: `${LATEST_CTE}
-    SELECT cf.rule, cf.outcome, l.override_code AS code, MIN(l.override_display) AS display,
+    GROUP BY ${by}cf.rule, cf.outcome`;
+
+/** Override reasons per (rule, outcome) of the overridden cards; `by` as in {@link findingCounts}. */
+const overrideReasons = (by: string): string => `${LATEST_CTE}
+    SELECT ${by}cf.rule, cf.outcome, l.override_code AS code, MIN(l.override_display) AS display,
       COUNT(DISTINCT cf.card_uuid) AS count
     FROM card_findings cf
       JOIN cards c ON c.uuid = cf.card_uuid
       JOIN latest l ON l.card_uuid = cf.card_uuid
     WHERE l.outcome = 'overridden' AND l.override_code IS NOT NULL
-    GROUP BY cf.rule, cf.outcome, l.override_code`,
+    GROUP BY ${by}cf.rule, cf.outcome, l.override_code`;
+
+/** The report's queries; each takes the one parameter `@since` (ISO UTC text, or NULL for all time). */
+export const REPORT_SQL = {
+  rows: findingCounts(''),
+  reasons: overrideReasons(''),
   totals: `${LATEST_CTE}
     SELECT
       (SELECT COUNT(*) FROM cards) AS cards_issued,
@@ -58,24 +64,8 @@ export const REPORT_SQL = {
       (SELECT COUNT(*) FROM latest WHERE outcome = 'accepted') AS accepted,
       (SELECT COUNT(*) FROM latest WHERE outcome = 'overridden') AS overridden`,
   // The same three per threshold set (NULL for cards recorded before the set was kept).
-  rowsBySet: `${LATEST_CTE}
-    SELECT c.threshold_set, cf.rule, cf.outcome,
-      COUNT(DISTINCT cf.card_uuid) AS cards_issued,
-      COUNT(DISTINCT l.card_uuid) AS cards_with_feedback,
-      COUNT(DISTINCT CASE WHEN l.outcome = 'accepted' THEN l.card_uuid END) AS accepted,
-      COUNT(DISTINCT CASE WHEN l.outcome = 'overridden' THEN l.card_uuid END) AS overridden
-    FROM card_findings cf
-      JOIN cards c ON c.uuid = cf.card_uuid
-      LEFT JOIN latest l ON l.card_uuid = cf.card_uuid
-    GROUP BY c.threshold_set, cf.rule, cf.outcome`,
-  reasonsBySet: `${LATEST_CTE}
-    SELECT c.threshold_set, cf.rule, cf.outcome, l.override_code AS code, MIN(l.override_display) AS display,
-      COUNT(DISTINCT cf.card_uuid) AS count
-    FROM card_findings cf
-      JOIN cards c ON c.uuid = cf.card_uuid
-      JOIN latest l ON l.card_uuid = cf.card_uuid
-    WHERE l.outcome = 'overridden' AND l.override_code IS NOT NULL
-    GROUP BY c.threshold_set, cf.rule, cf.outcome, l.override_code`,
+  rowsBySet: findingCounts('c.threshold_set, '),
+  reasonsBySet: overrideReasons('c.threshold_set, '),
   totalsBySet: `${LATEST_CTE}
     SELECT c.threshold_set,
       COUNT(*) AS cards_issued,

@@ -4,25 +4,18 @@
  * expects, and the templates render it without a missing field. The browser tests (test/e2e) do the
  * same for a few patients through a real launch.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import Handlebars from 'handlebars';
 import type { Observation } from 'fhir/r4';
 import { assessPatient, DEFAULT_THRESHOLDS } from '../../src/core';
 import { DEFAULT_CODE_LISTS } from '../../src/fhir/codes';
 import { extractInputs } from '../../src/fhir/extract';
 import { captureModel, canCreateObservations } from '../../src/app/capture-view';
 import { formatNumber, pageModel, type PageInput, type PageModel } from '../../src/app/view-model';
+import { appPage, compileAppTemplate } from '../support/app-page';
 import { staging } from '../support/fhir-builders';
 import { loadBundle, recordFromBundle, scenarios, type Scenario } from '../support/scenarios';
 
-const TEMPLATES = path.resolve(__dirname, '../../templates/app');
-const hbs = Handlebars.create();
-const compile = (file: string) => hbs.compile(readFileSync(path.join(TEMPLATES, file), 'utf8'), { strict: true });
-hbs.registerPartial('tbf-chart', compile('partials/tbf-chart.html.hbs'));
-hbs.registerPartial('tbf-groups', compile('partials/tbf-groups.html.hbs'));
-const page = compile('page.html.hbs');
-const capture = compile('capture.html.hbs');
+const page = appPage;
+const capture = compileAppTemplate('capture.html.hbs');
 
 function input(s: Scenario, overrides: Partial<PageInput> = {}): PageInput {
   const record = recordFromBundle(loadBundle(s.file), s.patientId);

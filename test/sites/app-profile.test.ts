@@ -2,9 +2,6 @@
  * The SMART app with a site set (issue 17): launched against a FHIR server mapped to a site, it assesses
  * with that set and its page shows the same local-calibration sentences as the card; elsewhere the default.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import Handlebars from 'handlebars';
 import { appProfile, type SmartAppConfig } from '../../src/app/app-config';
 import { pageModel } from '../../src/app/view-model';
 import { calibrateCohortCsv } from '../../src/calibration/calibrate';
@@ -13,15 +10,11 @@ import { DEFAULT_CODE_LISTS } from '../../src/fhir/codes';
 import { extractInputs } from '../../src/fhir/extract';
 import { withSelectionOverrides } from '../../src/fhir/selection';
 import { DEFAULT_PROFILE_ID, siteProfile } from '../../src/site-profiles';
+import { appPage } from '../support/app-page';
 import { loadBundle, recordFromBundle, scenarios } from '../support/scenarios';
 import { siteCohortCsv } from './cohort';
 
-const TEMPLATES = path.resolve(__dirname, '../../templates/app');
-const hbs = Handlebars.create();
-const compile = (file: string) => hbs.compile(readFileSync(path.join(TEMPLATES, file), 'utf8'), { strict: true });
-hbs.registerPartial('tbf-chart', compile('partials/tbf-chart.html.hbs'));
-hbs.registerPartial('tbf-groups', compile('partials/tbf-groups.html.hbs'));
-const page = compile('page.html.hbs');
+const page = appPage;
 
 const thresholds = { ...DEFAULT_THRESHOLDS, selection: withSelectionOverrides(undefined) };
 const set = JSON.parse(JSON.stringify(calibrateCohortCsv(siteCohortCsv(), { id: 'site-a-2026', now: new Date('2026-11-01T00:00:00Z'), resamples: 50 })));
