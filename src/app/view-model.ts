@@ -32,7 +32,6 @@ import {
   type Citation,
   type FactorState,
   type IctosFeature,
-  type InputId,
   type PaperId,
   type RiskFactor,
   type ThresholdSets,
@@ -42,7 +41,9 @@ import type { ExtractKey, Extraction } from '../fhir/extract';
 import { describeNote, describeUnusable, INPUT_LABELS, populationLines, valueWithComparator } from '../fhir/labels';
 import type { PatientRecord } from '../fhir/loader';
 import { observedResponse, observedResponseLines } from '../fhir/observed';
+import { missingNeeds } from '../fhir/needs';
 import { convertQuantity } from '../fhir/units';
+import { needLines } from '../explain/needs';
 import { SITE_CALIBRATION_LIMITATION, siteCalibrationStatement, siteRuleFigures, type SiteCalibration } from '../site-profiles';
 import { tbfGroups, tbfTimeline, type TbfGroupsModel, type TbfPoint, type TbfTimelineModel } from './chart';
 
@@ -123,7 +124,8 @@ export interface PageModel {
     readonly rows: readonly InputRowModel[];
     readonly hasRows: boolean;
     readonly unused: readonly Line[];
-    readonly missing: readonly Line[];
+    /** What is missing and why: the same lines as the missing-data card's (src/explain/needs.ts). */
+    readonly missing: readonly (Line & { readonly label: string })[];
   };
   readonly tbf: {
     readonly timeline: TbfTimelineModel;
@@ -258,16 +260,6 @@ const INPUT_ORDER: readonly ExtractKey[] = [
   'mptd-post',
 ];
 
-function missingInputs(assessment: Assessment): InputId[] {
-  const ids = new Set<InputId>();
-  const pop = assessment.population;
-  if (pop.kind === 'unconfirmed') pop.missing.forEach((m) => ids.add(m));
-  for (const r of Object.values(assessment.tbf)) if (r.kind === 'insufficient-data') r.missing.forEach((m) => ids.add(m));
-  if (assessment.ictos.kind === 'insufficient-data') assessment.ictos.missing.forEach((m) => ids.add(m));
-  assessment.risk.missing.forEach((m) => ids.add(m));
-  return [...ids];
-}
-
 function inputs(input: PageInput): PageModel['inputs'] {
   const { extraction, assessment } = input;
   const rows = INPUT_ORDER.flatMap((key): InputRowModel[] => {
@@ -294,9 +286,7 @@ function inputs(input: PageInput): PageModel['inputs'] {
     seen.add(line);
     return [{ text: line }];
   });
-  const missing = missingInputs(assessment)
-    .filter((id) => extraction.found[id] === undefined)
-    .map((id) => ({ text: INPUT_LABELS[id] }));
+  const missing = needLines(missingNeeds(extraction, assessment), extraction).map((l) => ({ label: l.label, text: l.why }));
   return { rows, hasRows: rows.length > 0, unused, missing };
 }
 

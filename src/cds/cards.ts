@@ -6,9 +6,7 @@
  * population (docs/decisions/0005-cds-service.md). When the EHR's FHIR server failed, one card that
  * says so instead of all of them (docs/decisions/0007-fhir-faults.md).
  */
-import type { ServiceRequest } from 'fhir/r4';
 import {
-  AMBIGUOUS_EDITION_TEXT,
   CITATIONS,
   DONG_COHORTS,
   DONG_LIMITATIONS,
@@ -25,6 +23,7 @@ import {
   ageText,
   checkInductionOrder,
   isDecided,
+  ordersFor,
   negativePredictiveValue,
   populationDoubts,
   positivePredictiveValue,
@@ -41,6 +40,7 @@ import {
   type Assessment,
   type IctosFeature,
   type InputId,
+  type Need,
   type OrderCheckResult,
   type PopulationDoubt,
   type RecommendationKind,
@@ -72,7 +72,11 @@ import { FINDINGS_EXTENSION, type Card, type Finding } from './card-schema';
 import { link, num, text, trusted, type Md } from './markdown';
 import { SITE_CALIBRATION_LIMITATION, siteCalibrationStatement, siteRuleFigures, type SiteCalibration, type ThresholdProfile } from '../site-profiles';
 import type { CardTemplates } from './templates';
-import { CARD_TOPICS, ORDERABLES, OVERRIDE_REASONS, PATIENT_VIEW_OVERRIDE_REASONS, type CardKind, type OrderableId } from './vocabulary';
+import { CARD_TOPICS, OVERRIDE_REASONS, PATIENT_VIEW_OVERRIDE_REASONS, type CardKind } from './vocabulary';
+import { EN } from '../explain/messages';
+import { needLabels, needLines } from '../explain/needs';
+import { missingNeeds } from '../fhir/needs';
+import { suggestedServiceRequest } from '../fhir/suggested-orders';
 
 export interface CardContext {
   readonly serviceId: string;
@@ -117,8 +121,6 @@ const ICTOS_KEYS: readonly ExtractKey[] = ['ictos', 'skewness-z', 'glcm-variance
 const STAGING_KEYS: readonly ExtractKey[] = ['t-category', 'n-category', 'm-category', 'stage-group'];
 const RISK_KEYS: readonly ExtractKey[] = ['tumor-volume', 'ebv-dna'];
 const TBF_KEYS: readonly ExtractKey[] = ['pre-tbf', 'post-tbf', 'treatment-start', 'mptd-pre', 'mptd-post'];
-
-const STAGE_CAVEAT = POPULATION_DOUBT_TEXT['stage-not-recorded'].long;
 
 function populationSection(ctx: CardContext): Md[] {
   return populationLines(ctx.assessment, ctx.extraction).map((l) => text(l, 500));
@@ -453,132 +455,63 @@ function responsePredictionCard(ctx: CardContext): BuiltCard {
 
 // ---- what is missing --------------------------------------------------------------------------------
 
-interface Need {
-  readonly inputs: readonly InputId[];
-  readonly label: string;
-  readonly why: string;
-  readonly orderable?: OrderableId;
-}
-
-const ICTOS_IDS: readonly InputId[] = ['ictos', 'skewness-z', 'glcm-variance-z', 'glrlm-lrhgle-z'];
-
-function needs(ctx: CardContext): { needs: Need[]; findings: Finding[] } {
+/** The findings of the missing-data card: one per decision that a need holds back. */
+function needFindings(ctx: CardContext, needs: readonly Need[]): Finding[] {
   const { assessment, extraction } = ctx;
-  const out: Need[] = [];
-  const findings: Finding[] = [];
   const rec = assessment.recommendation;
-
-  if (rec.kind === 'not-applicable' && rec.reason === 'staging-conflict') {
-    const conflicting = (extraction.inputs.population.conflicting ?? []).filter((i) => i === 'm-category' || i === 'stage-group');
-    out.push({
-      inputs: conflicting,
-      label: 'consistent staging',
-      why: `${conflicting.join(' and ')} recorded with conflicting values: whether the patient is in the studied population cannot be decided, so no recommendation is made.`,
-    });
-    findings.push({ rule: 'recommendation', outcome: 'not-applicable', reason: 'staging-conflict', inputs: findingInputs(['m-category', 'stage-group'], extraction), missing: conflicting });
-    return { needs: out, findings };
+  const topics = new Set(needs.map((n) => n.topic));
+  const findings: Finding[] = [];
+  for (const n of needs) {
+    if (n.topic === 'consistent-staging') {
+      findings.push({ rule: 'recommendation', outcome: 'not-applicable', reason: 'staging-conflict', inputs: findingInputs(['m-category', 'stage-group'], extraction), missing: [...n.inputs] });
+    } else if (n.topic === 'staging-edition') {
+      findings.push({ rule: 'recommendation', outcome: 'not-applicable', reason: 'ambiguous-edition', inputs: findingInputs(['stage-group'], extraction), missing: ['m-category'] });
+    }
   }
-  if (rec.kind === 'not-applicable' && rec.reason === 'ambiguous-edition') {
-    out.push({ inputs: ['m-category', 'stage-group'], label: 'M category or AJCC edition', why: AMBIGUOUS_EDITION_TEXT });
-    findings.push({ rule: 'recommendation', outcome: 'not-applicable', reason: 'ambiguous-edition', inputs: findingInputs(['stage-group'], extraction), missing: ['m-category'] });
-    return { needs: out, findings };
-  }
-
-  if (rec.kind === 'insufficient-data') {
-    out.push({
-      inputs: ICTOS_IDS.filter((i) => rec.missing.includes(i)),
-      label: 'ICTOS',
-      why: 'ICTOS, or its three z-scored radiomic features, from the pre-treatment contrast-enhanced T1-weighted MRI: needed for the induction chemotherapy recommendation (Dong 2019).',
-      orderable: 'radiomics-mri',
-    });
+  if (topics.has('ictos') && rec.kind === 'insufficient-data') {
     findings.push(ictosFinding(assessment, extraction));
     findings.push({ rule: 'recommendation', outcome: 'insufficient-data', inputs: [], missing: [...rec.missing], ...findingProblems(rec.missing, rec.problems, extraction) });
-  } else if (rec.kind === 'undetermined') {
-    const why = (what: string) =>
-      `${what}: ICTOS is low, and the clinical risk that decides between CCRT alone and a clinical trial depends on it (${assessment.risk.present.length} of 4 factors known present).`;
-    for (const input of rec.missing) {
-      if (input === 'ebv-dna') out.push({ inputs: [input], label: 'plasma EBV DNA', why: why('Pre-treatment plasma EBV DNA in copies/mL'), orderable: 'ebv-dna' });
-      else if (input === 'tumor-volume') out.push({ inputs: [input], label: 'tumor volume', why: why('Primary tumor volume from the pre-treatment MRI'), orderable: 'radiomics-mri' });
-      else out.push({ inputs: [input], label: input === 't-category' ? 'T category' : input === 'n-category' ? 'N category' : input, why: why(`The ${input} (record the clinical staging)`) });
-    }
+  }
+  if (topics.has('risk-input') && rec.kind === 'undetermined') {
     findings.push(riskFinding(assessment, extraction));
     findings.push({ rule: 'recommendation', outcome: 'undetermined', inputs: findingInputs(ictosInputIds(assessment), extraction), missing: [...rec.missing] });
   }
-
-  const started = extraction.treatment.started;
-  const pre = assessment.tbf['pre-tbf-response'];
-  if (!started && pre.kind === 'insufficient-data') {
-    out.push({
-      inputs: ['pre-tbf'],
-      label: 'Pre-TBF',
-      why: 'Tumor blood flow by ASL-MRI before treatment: predicts partial response at 40 Gy and residual tumor after chemoradiotherapy (Liu 2022).',
-      orderable: 'asl-mri',
-    });
-    findings.push(...tbfFindings(assessment, extraction, ['pre-tbf-response', 'pre-tbf-residual']));
+  if (topics.has('pre-tbf')) findings.push(...tbfFindings(assessment, extraction, ['pre-tbf-response', 'pre-tbf-residual']));
+  if (topics.has('post-tbf') && assessment.tbf['delta-tbf-response'].kind === 'insufficient-data') {
+    findings.push(...tbfFindings(assessment, extraction, ['delta-tbf-response', 'delta-tbf-residual', 'post-tbf-response']));
   }
-  const delta = assessment.tbf['delta-tbf-response'];
-  if (postTbfPending(extraction, pre)) {
-    out.push({
-      inputs: ['post-tbf'],
-      label: 'Post-TBF',
-      why: `Tumor blood flow by ASL-MRI at 40 Gy (on or after ${extraction.treatment.postWindowStart ?? 'day 25 of RT'}): with Pre-TBF it gives \u0394TBF, which predicts residual tumor after CRT and is associated with the response on the same MRI (Liu 2022).`,
-      orderable: 'asl-mri',
-    });
-    if (delta.kind === 'insufficient-data') findings.push(...tbfFindings(assessment, extraction, ['delta-tbf-response', 'delta-tbf-residual', 'post-tbf-response']));
-  }
-  if (assessment.population.kind === 'unconfirmed' && out.length > 0) {
-    out.push({
-      inputs: assessment.population.missing,
-      label: 'stage',
-      why: `Clinical stage (T, N, M or the stage group): ${STAGE_CAVEAT}`,
-    });
-  }
-  return { needs: out, findings };
+  return findings;
 }
 
-/**
- * Post-TBF is still to come: RT has started, Pre-TBF is usable, no Post-TBF was found, and the 40 Gy
- * window has not closed (RT end, or the window's configured end without one).
- */
-function postTbfPending(extraction: Extraction, pre: TbfRuleResult): boolean {
-  const t = extraction.treatment;
-  if (t.rtStart === undefined || pre.kind === 'insufficient-data' || extraction.found['post-tbf'] !== undefined) return false;
-  const nowMs = Date.parse(extraction.now);
-  const ends = [t.rtEnd, t.postWindowEnd].filter((d): d is string => d !== undefined).map((d) => Date.parse(d));
-  return ends.every((end) => nowMs < end);
-}
-
-function serviceRequest(ctx: CardContext, orderable: OrderableId, reason: string): ServiceRequest {
-  const { code } = ORDERABLES[orderable];
-  const condition = ctx.extraction.npcCondition?.reference;
-  return {
-    resourceType: 'ServiceRequest',
-    status: 'draft',
-    intent: 'proposal',
-    code: { coding: [code], text: code.display },
-    subject: { reference: `Patient/${ctx.patientId}` },
-    ...(condition !== undefined ? { reasonReference: [{ reference: condition }] } : {}),
-    note: [{ text: `Suggested by NPC-CDS: ${reason}` }],
-  };
+/** The summary's list of what is missing, shortened ("ICTOS, Pre-TBF and more") to fit. */
+function missingSummaryList(labels: readonly string[]): string {
+  const shown = [...labels];
+  let missing = shown.join(', ');
+  while (missing.length > 85 && shown.length > 1) {
+    shown.pop();
+    missing = `${shown.join(', ')} and more`;
+  }
+  return missing;
 }
 
 function missingDataCard(ctx: CardContext): BuiltCard | undefined {
-  const { needs: list, findings } = needs(ctx);
-  if (list.length === 0) return undefined;
-  const labels = [...new Set(list.map((n) => n.label))];
-  let missing = labels.join(', ');
-  while (missing.length > 85 && labels.length > 1) {
-    labels.pop();
-    missing = `${labels.join(', ')} and more`;
-  }
-  const byOrderable = new Map<OrderableId, Need[]>();
-  for (const n of list) if (n.orderable !== undefined) byOrderable.set(n.orderable, [...(byOrderable.get(n.orderable) ?? []), n]);
-  const suggestions = [...byOrderable.entries()].map(([orderable, ns]) => {
-    const reason = ns.map((n) => n.label).join(', ');
+  const needs = missingNeeds(ctx.extraction, ctx.assessment);
+  if (needs.length === 0) return undefined;
+  const lines = needLines(needs, ctx.extraction);
+  const m = EN.needs;
+  const suggestions = ordersFor(needs).map(({ orderable, needs: served }) => {
+    const labels = [...new Set(served.map((n) => m.label(n)))];
+    const label = m.orderLabel(orderable);
     return {
-      label: ORDERABLES[orderable].label,
+      label,
       uuid: ctx.newUuid(),
-      actions: [{ type: 'create' as const, description: `${ORDERABLES[orderable].label} (for ${reason})`, resource: { ...serviceRequest(ctx, orderable, `needed for ${reason}`) } }],
+      actions: [
+        {
+          type: 'create' as const,
+          description: m.orderAction(label, labels),
+          resource: { ...suggestedServiceRequest({ orderable, patientId: ctx.patientId, condition: ctx.extraction.npcCondition?.reference, note: m.orderNote(labels) }) },
+        },
+      ],
     };
   });
   const problems = [
@@ -586,18 +519,17 @@ function missingDataCard(ctx: CardContext): BuiltCard | undefined {
     ...problemLines(ctx.assessment.risk.problems),
   ];
   const detail = ctx.templates.detail('missing-data', {
-    headline: trusted('Inputs are missing: NPC-CDS makes no recommendation or prediction that needs them'),
+    headline: trusted(m.headline),
     caveats: caveats(ctx),
     population: populationSection(ctx),
-    needs: list.map((n) => trusted(n.why)),
+    needs: lines.map((l) => trusted(l.why)),
     problems,
     inputs: inputRows([...ICTOS_KEYS, ...STAGING_KEYS, ...RISK_KEYS, 'pre-tbf', 'post-tbf', 'treatment-start'], ctx.extraction),
     unusable: [],
-    suggestionNote:
-      suggestions.length > 0 ? trusted('The suggestions create draft orders for the clinician to review; nothing is ordered automatically.') : trusted(''),
+    suggestionNote: suggestions.length > 0 ? trusted(m.suggestionNote) : trusted(''),
     citations: [citation('dong-2019'), citation('liu-2022')],
   });
-  const summary = ctx.templates.summary('missing-data', { missing });
+  const summary = ctx.templates.summary('missing-data', { missing: missingSummaryList(needLabels(lines)) });
   return card(
     ctx,
     'missing-data',
@@ -608,7 +540,7 @@ function missingDataCard(ctx: CardContext): BuiltCard | undefined {
       overrideReasons: [...PATIENT_VIEW_OVERRIDE_REASONS],
       ...(suggestions.length > 0 ? { suggestions, selectionBehavior: 'any' as const } : {}),
     },
-    findings,
+    needFindings(ctx, needs),
   );
 }
 
@@ -850,76 +782,14 @@ const KEY_TEXT: Readonly<Record<PrefetchKey, { short: string; long: string }>> =
   medicationAdministrations: { short: 'medication administrations', long: 'medication administrations (chemotherapy, which dates the treatment start)' },
 };
 
-/** A byte cap as the configuration states it: whole MB or kB when it is one, else bytes. */
-function sizeText(bytes: number | undefined): string {
-  if (bytes === undefined) return 'the size limit';
-  const mb = bytes / (1024 * 1024);
-  const kb = bytes / 1024;
-  return Number.isInteger(mb) ? `${mb} MB` : Number.isInteger(kb) ? `${kb} kB` : `${bytes} bytes`;
-}
-
 /** Why a key failed, in a few words (summary); `detailed: false` leaves out what was found instead. */
 function shortReason(f: FaultKey, deadlineMs: number, detailed = true): string {
-  const status = f.status === undefined ? '' : ` ${f.status}`;
-  switch (f.reason) {
-    case 'timeout':
-      return `timed out after ${deadlineMs} ms`;
-    case 'http-error':
-      if (f.status === 401 || f.status === 403) return `access refused, HTTP${status}`;
-      return f.status !== undefined && f.status >= 500 ? `server error, HTTP${status}` : `HTTP${status}`;
-    case 'redirect-refused':
-      return `redirect${status} refused`;
-    case 'network-error':
-      return 'server unreachable';
-    case 'malformed-response':
-      return 'unreadable answer';
-    case 'operation-outcome':
-      return 'error answer';
-    case 'unexpected-resource':
-      return detailed && f.found !== undefined ? `unexpected ${f.found}` : 'unexpected answer';
-    case 'wrong-patient':
-      return 'answer about another patient';
-    case 'too-many-pages':
-      return 'too many pages';
-    case 'next-link-outside-fhir-server':
-      return 'paging link off the server';
-    case 'too-large':
-      return f.limitBytes === undefined ? 'answer too large' : `answer over ${sizeText(f.limitBytes)}`;
-    case 'request-too-large':
-      return f.limitBytes === undefined ? 'answers too large' : `answers over ${sizeText(f.limitBytes)} in all`;
-  }
+  return EN.faults.short(f, deadlineMs, detailed);
 }
 
 /** Why a key failed, in a sentence (detail); a `found` type token is escaped like any text from outside. */
 function longReason(f: FaultKey, deadlineMs: number): Md {
-  const status = f.status === undefined ? '' : ` (HTTP ${f.status})`;
-  switch (f.reason) {
-    case 'timeout':
-      return trusted(`the FHIR server did not answer within the ${deadlineMs} ms deadline, and the request was cancelled`);
-    case 'http-error':
-      if (f.status === 401 || f.status === 403) return trusted(`the FHIR server refused the access token the EHR gave${status}`);
-      return trusted(f.status !== undefined && f.status >= 500 ? `the FHIR server failed${status}` : `the FHIR server answered with an error${status}`);
-    case 'redirect-refused':
-      return trusted(`the FHIR server answered with a redirect${status}, which was refused: NPC-CDS sends the access token to the EHR\u2019s FHIR server only and follows no redirect`);
-    case 'network-error':
-      return trusted('the FHIR server could not be reached');
-    case 'malformed-response':
-      return trusted('the answer could not be read as FHIR JSON');
-    case 'operation-outcome':
-      return trusted('the FHIR server answered with an OperationOutcome (an error) instead of the data');
-    case 'unexpected-resource':
-      return trusted(`the answer was not the expected search result${f.found === undefined ? '' : ` (found ${text(f.found, 80)})`}`);
-    case 'wrong-patient':
-      return trusted('the answer held data about another patient, so none of it was used');
-    case 'too-many-pages':
-      return trusted('the result had more pages than NPC-CDS reads; a partial result could pick the wrong measurement');
-    case 'next-link-outside-fhir-server':
-      return trusted('a next-page link pointed outside the FHIR server and was not followed');
-    case 'too-large':
-      return trusted(`the FHIR server\u2019s answer was larger than the ${sizeText(f.limitBytes)} NPC-CDS reads in one answer, so reading stopped and none of it was used`);
-    case 'request-too-large':
-      return trusted(`the FHIR server\u2019s answers to this request came to more than the ${sizeText(f.limitBytes)} NPC-CDS reads for one request (all data and pages together), so reading stopped and none of it was used`);
-  }
+  return trusted(EN.faults.long({ ...f, ...(f.found !== undefined ? { found: text(f.found, 80) } : {}) }, deadlineMs));
 }
 
 /** The failed data for the summary, shortened ("observations, procedures and more") to fit in `room` characters. */

@@ -11,4 +11,5 @@ export * from './recommendation';
 export * from './equations';
 export * from './assess';
 export * from './order-check';
+export * from './needs';
 export * from './evidence-text';
