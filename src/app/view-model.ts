@@ -4,7 +4,6 @@
  * src/core). Templates hold no logic; this module holds no HTML (the templates escape every string).
  * DOM-free, so it is tested in Node and bundled for the browser.
  */
-import type { Observation, Patient } from 'fhir/r4';
 import {
   CITATIONS,
   DONG_LIMITATIONS,
@@ -42,7 +41,7 @@ import { describeNote, describeUnusable, INPUT_LABELS, populationLines, valueWit
 import type { PatientRecord } from '../fhir/loader';
 import { observedResponse, observedResponseLines } from '../fhir/observed';
 import { missingNeeds } from '../fhir/needs';
-import { convertQuantity } from '../fhir/units';
+import { patientBannerFacts } from '../fhir/patient-banner';
 import { needLines } from '../explain/needs';
 import { SITE_CALIBRATION_LIMITATION, siteCalibrationStatement, siteRuleFigures, type SiteCalibration } from '../site-profiles';
 import { tbfGroups, tbfTimeline, type TbfGroupsModel, type TbfPoint, type TbfTimelineModel } from './chart';
@@ -178,23 +177,14 @@ function citation(id: PaperId): CitationModel {
 
 // ---- banner and origin ---------------------------------------------------------------------------
 
-function patientName(patient: Patient | undefined): string {
-  const name = patient?.name?.find((n) => n.use === 'official') ?? patient?.name?.[0];
-  if (name === undefined) return 'Name not recorded';
-  if (name.text !== undefined && name.text.trim() !== '') return name.text;
-  const parts = [...(name.given ?? []), name.family ?? ''].filter((p) => p.trim() !== '');
-  return parts.length > 0 ? parts.join(' ') : 'Name not recorded';
-}
-
 function banner(input: PageInput): PageModel['banner'] {
-  const p = input.record.patient;
-  const mrn = p?.identifier?.find((i) => i.type?.coding?.some((c) => c.code === 'MR'))?.value ?? p?.identifier?.[0]?.value;
+  const p = patientBannerFacts(input.record.patient);
   const details = [
-    p?.gender !== undefined ? `Sex ${p.gender}` : 'Sex not recorded',
-    p?.birthDate !== undefined ? `born ${p.birthDate}` : 'birth date not recorded',
-    ...(mrn !== undefined ? [`MRN ${mrn}`] : []),
+    p.gender !== undefined ? `Sex ${p.gender}` : 'Sex not recorded',
+    p.birthDate !== undefined ? `born ${p.birthDate}` : 'birth date not recorded',
+    ...(p.mrn !== undefined ? [`MRN ${p.mrn}`] : []),
   ].join(' \u00b7 ');
-  return { show: input.needPatientBanner, name: patientName(p), details };
+  return { show: input.needPatientBanner, name: p.name ?? 'Name not recorded', details };
 }
 
 const CARD_NAMES: Readonly<Record<string, { name: string; focus: Focus }>> = {
@@ -292,23 +282,9 @@ function inputs(input: PageInput): PageModel['inputs'] {
 
 // ---- tumor blood flow --------------------------------------------------------------------------
 
-/** The statuses the extraction uses (clinical-spec.md section 4); others are not plotted either. */
-const PLOTTED_STATUS = new Set(['final', 'amended', 'corrected', 'preliminary']);
-
-/** Every TBF measurement of the record that can be placed on the chart, and the role the extraction gave it. */
-export function tbfPoints(record: PatientRecord, extraction: Extraction, codes: CodeLists): TbfPoint[] {
-  const pre = extraction.found['pre-tbf']?.provenance.reference;
-  const post = extraction.found['post-tbf']?.provenance.reference;
-  const isTbf = (o: Observation) => (o.code.coding ?? []).some((c) => c.system === codes.projectSystem && c.code === codes.project.tumorBloodFlow);
-  return record.observations.flatMap((o): TbfPoint[] => {
-    const date = o.effectiveDateTime ?? o.effectiveInstant ?? o.effectivePeriod?.start;
-    if (!isTbf(o) || !PLOTTED_STATUS.has(o.status) || date === undefined) return [];
-    const converted = convertQuantity(o.valueQuantity, 'tbf');
-    if (!converted.ok) return [];
-    const reference = `Observation/${o.id ?? '(no id)'}`;
-    const role = reference === pre ? 'pre' : reference === post ? 'post' : 'other';
-    return [{ date, value: converted.value, reference, role, ...(o.status === 'preliminary' ? { preliminary: true } : {}) }];
-  });
+/** Every TBF measurement the extraction read, with the role it gave it (src/fhir/extract.ts `tbfSeries`). */
+export function tbfPoints(extraction: Extraction): TbfPoint[] {
+  return extraction.tbfSeries.map((m) => ({ date: m.effective, value: m.value, reference: m.reference, role: m.role, ...(m.preliminary ? { preliminary: true } : {}) }));
 }
 
 const OUTCOME_CLASS = { favorable: 'favorable', unfavorable: 'unfavorable', 'insufficient-data': 'insufficient', 'not-applicable': 'insufficient' } as const;
@@ -370,7 +346,7 @@ function tbfSection(input: PageInput, rulesApply: boolean): PageModel['tbf'] {
   const deltaValue = delta.kind === 'insufficient-data' ? undefined : delta.value;
   return {
     timeline: tbfTimeline({
-      points: tbfPoints(input.record, extraction, input.codes),
+      points: tbfPoints(extraction),
       ...(t.start !== undefined ? { treatmentStart: t.start.date } : {}),
       ...(t.postWindowStart !== undefined ? { fortyGy: t.postWindowStart } : {}),
       ...(t.rtEnd !== undefined ? { rtEnd: t.rtEnd } : {}),

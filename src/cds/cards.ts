@@ -53,7 +53,7 @@ import type { ExtractKey, Extraction } from '../fhir/extract';
 import { recognitionPhrase } from '../fhir/drugs';
 import { populationLines } from '../fhir/labels';
 import { observedResponse, observedResponseLines } from '../fhir/observed';
-import type { DraftOrderReview, InductionOrder, SystemicOrder } from '../fhir/orders';
+import { relevantInductionOrders, type DraftOrderReview, type InductionOrder, type SystemicOrder } from '../fhir/orders';
 import type { PrefetchKey } from '../fhir/prefetch';
 import {
   findingProblems,
@@ -639,14 +639,6 @@ function orderEvidence(result: AppliedCheck): Md[] {
       return lines;
     }
   }
-}
-
-/**
- * The induction orders the check is about: on order-select those among the just-selected orders, on
- * order-sign (no `selections`) all of them. None: the check does not apply, whatever the patient's data.
- */
-export function relevantInductionOrders(review: DraftOrderReview, selections?: readonly string[]): InductionOrder[] {
-  return selections === undefined ? [...review.induction] : review.induction.filter((o) => selections.includes(o.reference));
 }
 
 const ORDER_HEADLINE: Readonly<Record<AppliedCheck['kind'], string>> = {

@@ -157,6 +157,21 @@ export interface Extraction {
   readonly age?: { readonly years: number; readonly birthDate: string };
   /** v2: systemic therapy started before radiotherapy (induction chemotherapy): the TBF rules do not apply. */
   readonly systemicTherapyBeforeRt: boolean;
+  /**
+   * Every TBF measurement that passed the candidate checks (status, effective time, not in the future),
+   * converted to mL/(100.g)/min, with the role the selection gave it: the chart plots these.
+   */
+  readonly tbfSeries: readonly TbfMeasurement[];
+}
+
+/** One TBF measurement of the record, as the chart plots it. */
+export interface TbfMeasurement {
+  readonly reference: string;
+  readonly effective: string;
+  /** mL/(100.g)/min */
+  readonly value: number;
+  readonly role: 'pre' | 'post' | 'other';
+  readonly preliminary: boolean;
 }
 
 /** The thresholds the extraction reads: the rules' sets, and (v2) the data-selection settings. */
@@ -947,9 +962,16 @@ export function extractInputs(record: PatientRecord, now: string, options: Extra
     residualOutcomeDue,
     ...(stale.length > 0 ? { stale } : {}),
   };
+  const tbfSeries = tbf.flatMap((c): TbfMeasurement[] => {
+    const converted = convertQuantity(c.obs.valueQuantity, 'tbf');
+    if (!converted.ok) return [];
+    const role = c.reference === preTbf?.provenance.reference ? 'pre' : c.reference === postTbf?.provenance.reference ? 'post' : 'other';
+    return [{ reference: c.reference, effective: c.effective.text, value: converted.value, role, preliminary: !c.final }];
+  });
   return {
     now,
     inputs,
+    tbfSeries,
     found: x.found,
     unusable: x.unusable,
     treatment,

@@ -167,3 +167,11 @@ export function reviewDraftOrders(draftOrders: unknown, codes: CodeLists = DEFAU
     ignored,
   };
 }
+
+/**
+ * The induction orders the check is about: on order-select those among the just-selected orders, on
+ * order-sign (no `selections`) all of them. None: the check does not apply, whatever the patient's data.
+ */
+export function relevantInductionOrders(review: DraftOrderReview, selections?: readonly string[]): InductionOrder[] {
+  return selections === undefined ? [...review.induction] : review.induction.filter((o) => selections.includes(o.reference));
+}
