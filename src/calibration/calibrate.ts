@@ -10,7 +10,7 @@ import { LIU_2022, TBF_RULE_IDS, type FeatureNormalization, type IctosFeature, t
 import { deltaTbf } from '../core/tbf';
 import { DEFAULT_CODE_LISTS, type CodeLists } from '../fhir/codes';
 import { CohortFormatError, parseCohortCsv, type BadRow, type CohortRow, type ParsedCohort } from './cohort';
-import { parseCohortBundle } from './cohort-bundle';
+import { parseCohortBundle } from '../fhir/cohort-bundle';
 import { aucDeLong, bootstrapCutoffInterval, meanSd, performanceAt, rocPoints, wilson, youdenCutoff, type RocPoint } from './stats';
 
 /** Below this many of either class a rule is refused; below WARN_CLASS_SIZE it is warned about. */

@@ -4,35 +4,9 @@
  * and reason; nothing is dropped silently. Pure: text in, rows and problems out.
  */
 
-export const REQUIRED_COLUMNS = ['patient', 'pre_tbf', 'post_tbf', 'response_40gy', 'residual_1m', 'skewness', 'glcm_variance', 'glrlm_lrhgle'] as const;
+import { CohortFormatError, REQUIRED_COLUMNS, type BadRow, type CohortRow, type ParsedCohort } from '../core/cohort';
 
-/** One usable patient row. Absent fields were empty (not measured). */
-export interface CohortRow {
-  readonly line: number;
-  readonly patient: string;
-  readonly preTbf?: number;
-  readonly postTbf?: number;
-  readonly response40Gy?: 'PR' | 'SD';
-  readonly residual1m?: boolean;
-  readonly skewness?: number;
-  readonly glcmVariance?: number;
-  readonly glrlmLrhgle?: number;
-  /** The other columns, by header name (e.g. scanner, protocol). */
-  readonly extra: Readonly<Record<string, string>>;
-}
-
-export interface BadRow {
-  readonly line: number;
-  readonly reason: string;
-}
-
-export interface ParsedCohort {
-  readonly header: readonly string[];
-  readonly rows: readonly CohortRow[];
-  readonly badRows: readonly BadRow[];
-}
-
-export class CohortFormatError extends Error {}
+export { CohortFormatError, REQUIRED_COLUMNS, type BadRow, type CohortRow, type ParsedCohort } from '../core/cohort';
 
 /** Splits RFC 4180 text into records, each with the (1-based) line it starts on. */
 export function csvRecords(text: string): { line: number; fields: string[] }[] {

@@ -5,7 +5,7 @@ import type { Bundle, BundleEntry, Observation, Procedure, Resource } from 'fhir
 import { CalibrationError, calibrateCohortBundle, calibrateCohortCsv, cohortFormatOf } from '../../src/calibration/calibrate';
 import { main } from '../../src/calibration/cli';
 import { CohortFormatError, parseCohortCsv, type CohortRow } from '../../src/calibration/cohort';
-import { parseCohortBundle } from '../../src/calibration/cohort-bundle';
+import { parseCohortBundle } from '../../src/fhir/cohort-bundle';
 import { DEFAULT_CODE_LISTS, PROJECT_CODE_SYSTEM } from '../../src/fhir/codes';
 import { liuCohort, NOW } from './liu-cohort';
 

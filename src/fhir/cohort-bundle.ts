@@ -21,10 +21,10 @@
  * Pure: parsed JSON in, rows and problems out.
  */
 import type { Quantity } from 'fhir/r4';
-import { matchesAny, type CodeLists, type CodeRef } from '../fhir/codes';
-import { describeDateProblem, parseFhirDateTime } from '../fhir/selection';
-import { convertQuantity, TARGET_UNITS, type Converted } from '../fhir/units';
-import { CohortFormatError, REQUIRED_COLUMNS, type BadRow, type CohortRow, type ParsedCohort } from './cohort';
+import { matchesAny, type CodeLists, type CodeRef } from './codes';
+import { describeDateProblem, parseFhirDateTime } from './selection';
+import { convertQuantity, TARGET_UNITS, type Converted } from './units';
+import { CohortFormatError, REQUIRED_COLUMNS, type BadRow, type CohortRow, type ParsedCohort } from '../core/cohort';
 
 type Measure = 'tbf' | 'skewness' | 'glcmVariance' | 'glrlmLrhgle' | 'response40Gy' | 'residual1m';
 type Value = number | 'PR' | 'SD' | boolean;
