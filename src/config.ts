@@ -11,9 +11,26 @@ import { DEFAULT_THRESHOLDS, type IctosNormalization, type ThresholdSets } from 
 import { withCodeListOverrides, type CodeListOverrides, type CodeLists } from './fhir/codes';
 import { allowedFhirServer, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTES } from './fhir/loader';
 import { withSelectionOverrides, type DataSelectionSettings } from './fhir/selection';
-import type { TrustedIssuer } from './cds/jwt';
+import type { JWK } from 'jose';
 import { DEFAULT_APP_DIR } from './paths';
 import { DEFAULT_PROFILE_ID, NO_SITE_SETS, normalizationSchema, SiteProfileError, siteProfiles, tbfSetSchema, type SiteProfiles, type ThresholdProfile } from './site-profiles';
+
+/** An issuer whose signed CDS Hooks requests the service accepts (verified in src/cds/jwt.ts). */
+export interface TrustedIssuer {
+  /** The exact `iss` claim value. */
+  readonly iss: string;
+  /** JWKS URL of the issuer (https; http allowed only for 127.0.0.1/localhost). */
+  readonly jwksUrl?: string | undefined;
+  /** A JWKS given inline (e.g. loaded from a local file by the config loader). Public keys only. */
+  readonly jwks?: { readonly keys: readonly JWK[] } | undefined;
+  /**
+   * `jku` header values whose key sets may be fetched for this issuer, compared as exact strings. A
+   * token with a listed `jku` is verified with the keys served there; a token with any other `jku` is
+   * verified with the pinned `jwks` or `jwksUrl` (the `jku` is then ignored, never fetched), and is
+   * rejected as `jku-not-allowed` only when the issuer has neither. Same URL rules as `jwksUrl`.
+   */
+  readonly allowedJku?: readonly string[] | undefined;
+}
 
 export interface Config {
   readonly port: number;

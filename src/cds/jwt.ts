@@ -10,7 +10,8 @@
  * attached.
  */
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
-import type { JWK, JWTPayload, JWTVerifyGetKey } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
+import type { TrustedIssuer } from '../config';
 
 /**
  * Signature algorithms accepted in the JWT header, checked before any key is looked up.
@@ -34,21 +35,7 @@ export const ACCEPTED_ALGORITHMS: readonly string[] = Object.freeze([
 ]);
 
 /** A CDS Client (or the identity provider issuing its tokens) that this service trusts. */
-export interface TrustedIssuer {
-  /** The exact `iss` claim value. */
-  readonly iss: string;
-  /** JWKS URL of the issuer (https; http allowed only for 127.0.0.1/localhost). */
-  readonly jwksUrl?: string | undefined;
-  /** A JWKS given inline (e.g. loaded from a local file by the config loader). Public keys only. */
-  readonly jwks?: { readonly keys: readonly JWK[] } | undefined;
-  /**
-   * `jku` header values whose key sets may be fetched for this issuer, compared as exact strings. A
-   * token with a listed `jku` is verified with the keys served there; a token with any other `jku` is
-   * verified with the pinned `jwks` or `jwksUrl` (the `jku` is then ignored, never fetched), and is
-   * rejected as `jku-not-allowed` only when the issuer has neither. Same URL rules as `jwksUrl`.
-   */
-  readonly allowedJku?: readonly string[] | undefined;
-}
+export type { TrustedIssuer } from '../config';
 
 export interface JwtVerifierOptions {
   readonly issuers: readonly TrustedIssuer[];

@@ -9,8 +9,7 @@
  *   chemotherapy in locoregionally advanced nasopharyngeal cancer: a randomized controlled trial
  *   substudy (NCT01245959). BMC Medicine 2019;17:190. doi 10.1186/s12916-019-1422-6
  */
-import type { RecommendationKind } from './recommendation';
-import type { TbfRuleId } from './thresholds';
+import type { RecommendationKind, TbfRuleId } from './types';
 
 export type PaperId = 'liu-2022' | 'dong-2019';
 

@@ -6,9 +6,9 @@
  */
 import type { IctosResult } from './ictos';
 import type { RiskResult } from './risk';
-import type { InputId, InsufficientData } from './types';
+import type { InputId, InsufficientData, RecommendationKind } from './types';
 
-export type RecommendationKind = 'ict-ccrt' | 'ccrt-alone' | 'clinical-trial';
+export type { RecommendationKind } from './types';
 
 export interface RecommendationInputs {
   readonly ictos: IctosResult;

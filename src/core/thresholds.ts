@@ -6,14 +6,9 @@
  */
 import { DONG_COHORTS, TBF_EVIDENCE } from './evidence';
 
-export const TBF_RULE_IDS = [
-  'pre-tbf-response',
-  'pre-tbf-residual',
-  'delta-tbf-response',
-  'delta-tbf-residual',
-  'post-tbf-response',
-] as const;
-export type TbfRuleId = (typeof TBF_RULE_IDS)[number];
+import { TBF_RULE_IDS, type TbfRuleId } from './types';
+
+export { TBF_RULE_IDS, type TbfRuleId } from './types';
 
 /** Cutoffs for the ASL tumor-blood-flow rules, in mL/(100.g)/min. */
 export interface TbfThresholdSet {

@@ -115,3 +115,16 @@ export function snapDecimal(x: number): number {
 export function insufficient<Id extends string>(missing: readonly Id[], problems: readonly Problem[]): InsufficientData<Id> {
   return { kind: 'insufficient-data', missing: [...new Set(missing)], problems };
 }
+
+/** The five tumor-blood-flow rules of Liu 2022 (Table 5). */
+export const TBF_RULE_IDS = [
+  'pre-tbf-response',
+  'pre-tbf-residual',
+  'delta-tbf-response',
+  'delta-tbf-residual',
+  'post-tbf-response',
+] as const;
+export type TbfRuleId = (typeof TBF_RULE_IDS)[number];
+
+/** The treatment options a recommendation can name (Dong 2019). */
+export type RecommendationKind = 'ict-ccrt' | 'ccrt-alone' | 'clinical-trial';

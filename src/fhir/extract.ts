@@ -34,8 +34,9 @@ import {
 import { parseStagingText, type StagingAxis } from './staging-text';
 import { convertQuantity, type MeasurementKind, type UnitProblem } from './units';
 
-/** What is extracted: the core's input ids, the raw features, and the tumor diameters for the atrophy rate. */
-export type ExtractKey = InputId | 'skewness' | 'glcm-variance' | 'glrlm-lrhgle' | 'mptd-pre' | 'mptd-post';
+import type { ExtractKey } from './extract-key';
+
+export type { ExtractKey } from './extract-key';
 
 /** An assumption or transformation the card must show next to the value. */
 export type ExtractionNote =

@@ -3,7 +3,7 @@
  * windows and the Post-TBF window, with the spec's defaults; and the date checks every record's time
  * goes through (a calendar date, not before 1900). Pure.
  */
-import type { ExtractKey } from './extract';
+import type { ExtractKey } from './extract-key';
 
 /** An inclusive range of plausible values, in the unit the extraction converts to. */
 export interface PlausibleRange {
