@@ -1,28 +1,15 @@
-// Lint rules, including the one-way import direction of conventions.md:
-// cds, app, store -> fhir -> core, and core imports nothing outside itself. The embedded demo (src/demo)
-// sits on top: it may import anything; nothing of the product imports it (server.ts starts it).
+// Lint rules of the code itself. The module boundaries (the one-way import direction of conventions.md,
+// cycles, dynamic imports, where FHIR types may be used) are checked by dependency-cruiser:
+// .dependency-cruiser.cjs, `npm run lint:deps`.
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
-
-const onlyWithinCore = {
-  regex: '^(?!\\./)',
-  message: 'src/core is pure: it imports only its own modules (./x), no packages, no Node built-ins, nothing upward.',
-};
-const upward = (layers) => ({
-  regex: `(^|/)(${layers.join('|')})(/|$)`,
-  message: 'Imports go one way: cds, app, store -> fhir -> core. Nothing imports upward.',
-});
-const noDemo = {
-  regex: '(^|/)demo(/|$)',
-  message: 'The embedded demo is started by server.ts only; the product does not depend on it.',
-};
 
 module.exports = tseslint.config(
   { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'test-results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
@@ -33,25 +20,5 @@ module.exports = tseslint.config(
       '@typescript-eslint/ban-ts-comment': 'error',
       '@typescript-eslint/no-non-null-assertion': 'error',
     },
-  },
-  {
-    files: ['src/core/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [onlyWithinCore] }] },
-  },
-  {
-    files: ['src/fhir/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [upward(['cds', 'app', 'store', 'demo'])] }] },
-  },
-  {
-    files: ['src/app/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [upward(['cds', 'store', 'demo'])] }] },
-  },
-  {
-    files: ['src/cds/**/*.ts', 'src/app.ts', 'src/config.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noDemo] }] },
-  },
-  {
-    files: ['src/store/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [upward(['cds', 'app', 'demo'])] }] },
   },
 );

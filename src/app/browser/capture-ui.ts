@@ -3,7 +3,6 @@
  * typed is lost), validates on submit before anything is sent, writes the Observations with fhirclient,
  * then refreshes the picture from the server. A failed write says so and keeps the input.
  */
-import type { Bundle, BundleEntry, Observation } from 'fhir/r4';
 import type Client from 'fhirclient/lib/Client';
 import type { IctosThresholdSet } from '../../core';
 import type { CodeLists } from '../../fhir/codes';
@@ -15,6 +14,9 @@ import {
   validateVolumeForm,
   volumeObservation,
   type CaptureContext,
+  type CapturedObservation,
+  createdId,
+  transactionSucceeded,
   type FieldErrors,
 } from '../capture';
 import { captureModel } from '../capture-view';
@@ -87,16 +89,6 @@ function failureText(error: unknown): string {
   return error instanceof Error ? error.message : 'the FHIR server could not be reached';
 }
 
-/** A transaction-response is a success only when every entry was created. */
-function transactionOk(response: unknown): boolean {
-  const bundle = response as Bundle | undefined;
-  return (
-    bundle?.resourceType === 'Bundle' &&
-    bundle.type === 'transaction-response' &&
-    (bundle.entry ?? []).every((e: BundleEntry) => /^2\d\d/.test(e.response?.status ?? ''))
-  );
-}
-
 type Prepared =
   | { readonly ok: false; readonly errors: FieldErrors }
   | { readonly ok: true; readonly send: (client: Client) => Promise<string>; readonly preview: string };
@@ -128,7 +120,7 @@ function prepare(kind: string, fields: Record<string, string>, ctx: CaptureConte
             headers: { 'Content-Type': 'application/fhir+json' },
           }),
         );
-        if (!transactionOk(response)) throw new Error('the FHIR server did not confirm every Observation of the transaction');
+        if (!transactionSucceeded(response)) throw new Error('the FHIR server did not confirm every Observation of the transaction');
         return `three features and ${summary} on ${v.value.date}`;
       },
     };
@@ -139,9 +131,9 @@ function prepare(kind: string, fields: Record<string, string>, ctx: CaptureConte
   return { ok: true, preview: '', send: (client) => create(client, obs, `primary tumor volume ${formatNumber(v.value.volumeMl)} mL on ${v.value.date}`) };
 }
 
-async function create(client: Client, observation: Observation, what: string): Promise<string> {
-  const created = (await withAccessToken(client, () => client.create(observation as unknown as Parameters<Client['create']>[0]))) as Observation;
-  return `${what} as Observation/${created.id ?? '(id not returned)'}`;
+async function create(client: Client, observation: CapturedObservation, what: string): Promise<string> {
+  const created: unknown = await withAccessToken(client, () => client.create(observation as unknown as Parameters<Client['create']>[0]));
+  return `${what} as Observation/${createdId(created) ?? '(id not returned)'}`;
 }
 
 export function mountCapture(session: CaptureSession): void {
