@@ -1,0 +1,162 @@
+/** The response-prediction card: the five tumor-blood-flow rules of Liu 2022, or a site threshold set (issue 17). */
+import { LIU_COHORT, LIU_LIMITATIONS, POST_TBF_RESIDUAL_NOT_A_RULE, RECIST_SHORT, RESIDUAL_RULES, TBF_EVIDENCE, TBF_RULE_IDS, ageText, isDecided, negativePredictiveValue, populationDoubts, positivePredictiveValue, RESIDUAL_DIRECTION_TEXT, RESPONSE_DIRECTION_TEXT, tbfOutcomeText, tbfOutlook, type TbfRuleResult } from '../../core';
+import { observedResponse, observedResponseLines } from '../../fhir/observed';
+import { inputRows, tbfFindings, unusableLines } from '../basis';
+import { num, text, trusted, type Md } from '../markdown';
+import { SITE_CALIBRATION_LIMITATION, siteCalibrationStatement, siteRuleFigures, type SiteCalibration } from '../../site-profiles';
+import { PATIENT_VIEW_OVERRIDE_REASONS } from '../vocabulary';
+import { type BuiltCard, type CardContext, TBF_KEYS, card, caveats, ci, citation, p, pct, populationSection, withCaveat } from './envelope';
+
+function tbfRuleRow(result: TbfRuleResult, ctx: CardContext): Md {
+  const ev = TBF_EVIDENCE[result.rule];
+  const value = isDecided(result) || result.kind === 'not-applicable' ? `${ev.parameter} ${num(result.value)}` : `${ev.parameter} not available (missing ${result.missing.join(', ')})`;
+  const outcome = isDecided(result) ? `**${tbfOutcomeText(result)}**` : tbfOutcomeText(result);
+  const site = ctx.profile?.calibration;
+  const figures =
+    site === undefined
+      ? `AUC ${ev.auc.value} (95% CI ${ci(ev.auc.ci)}), sensitivity ${ev.sensitivity}, specificity ${ev.specificity}; ${ev.strength} evidence.`
+      : text(siteRuleFigures(site.rules[result.rule], site), 600);
+  return trusted(`${result.rule} (${site === undefined ? ev.source : `${ev.source}, cutoff from the local calibration`}): ${value} vs cutoff > ${num(result.cutoff)} \u2192 ${outcome}. ${figures}`);
+}
+
+const fixed3 = (x: number): string => x.toFixed(3);
+
+/** The site's calibration, said first on the TBF card: whose cutoffs these are. */
+function siteCalibrationCaveat(ctx: CardContext): Md[] {
+  const site = ctx.profile?.calibration;
+  if (site === undefined) return [];
+  return [text(siteCalibrationStatement(site), 600)];
+}
+
+function tbfEvidence(ctx: CardContext): Md[] {
+  const site = ctx.profile?.calibration;
+  return site === undefined ? liuEvidence(ctx, '') : [...siteEvidence(ctx, site), ...liuEvidence(ctx, 'The rules\u2019 source, Liu 2022, at its published cutoffs (not used here): ')];
+}
+
+function siteEvidence(ctx: CardContext, site: SiteCalibration): Md[] {
+  const rows: Md[] = [];
+  for (const rule of TBF_RULE_IDS) {
+    if (ctx.assessment.tbf[rule].kind === 'insufficient-data') continue;
+    const ev = TBF_EVIDENCE[rule];
+    const r = site.rules[rule];
+    const above = r.truePositives + (r.negatives - r.trueNegatives);
+    const atOrBelow = r.trueNegatives + (r.positives - r.truePositives);
+    const interval = r.cutoffBootstrapCi !== undefined ? `; bootstrap 95% interval of the cutoff ${num(r.cutoffBootstrapCi[0])}\u2013${num(r.cutoffBootstrapCi[1])}` : '';
+    rows.push(
+      trusted(
+        `${rule} (local calibration, ${text(site.id)}): of ${above} patients at this site above ${num(r.cutoff)}, ${r.truePositives} had ${ev.favorableOutcome}; ` +
+          `of ${atOrBelow} at or below, ${r.trueNegatives} had ${ev.unfavorableOutcome}. AUC ${fixed3(r.auc)} (95% CI ${fixed3(r.aucCi[0])}\u2013${fixed3(r.aucCi[1])})${interval}.`,
+      ),
+    );
+  }
+  const scanners = Object.entries(site.scannerFields).map(([k, v]) => `${k}: ${v.join(', ')}`);
+  rows.push(
+    text(
+      `Site cohort: ${site.patients} patients; cohort file SHA-256 ${site.inputSha256.slice(0, 12)}\u2026${scanners.length > 0 ? `; ${scanners.join('; ')}` : ''}.`,
+      600,
+    ),
+  );
+  return rows;
+}
+
+function liuEvidence(ctx: CardContext, prefix: string): Md[] {
+  const rows: Md[] = [];
+  for (const rule of TBF_RULE_IDS) {
+    const result = ctx.assessment.tbf[rule];
+    if (result.kind === 'insufficient-data') continue;
+    const ev = TBF_EVIDENCE[rule];
+    const c = ev.counts;
+    const above = c.truePositive + c.falsePositive;
+    const atOrBelow = c.trueNegative + c.falseNegative;
+    rows.push(
+      trusted(
+        `${prefix}${rule} (${ev.source}): of ${above} patients above ${num(ev.publishedCutoff)}, ${c.truePositive} had ${ev.favorableOutcome} (${pct(positivePredictiveValue(c))}); ` +
+          `of ${atOrBelow} at or below, ${c.trueNegative} had ${ev.unfavorableOutcome} (${pct(negativePredictiveValue(c))}): counts reconstructed from the published sensitivity, specificity and group sizes, not printed in the paper. ` +
+          `Group means (Table 4): ${ev.positiveGroup.label} ${ev.positiveGroup.mean} \u00b1 ${ev.positiveGroup.sd} vs ${ev.negativeGroup.label} ${ev.negativeGroup.mean} \u00b1 ${ev.negativeGroup.sd} mL/100 g/min, ${p(ev.groupDifferenceP)}.`,
+      ),
+    );
+  }
+  rows.push(
+    trusted(
+      `${prefix === '' ? '' : 'Liu 2022 '}Cohort: ${LIU_COHORT.n} patients aged ${LIU_COHORT.ageYears.min}\u2013${LIU_COHORT.ageYears.max}, ${LIU_COHORT.design}, ${LIU_COHORT.period}; ${LIU_COHORT.treatment}. Protocol: ${LIU_COHORT.protocol.scanner}; ${LIU_COHORT.protocol.sequence}; post-labeling delay ${LIU_COHORT.protocol.postLabelingDelayMs} ms.`,
+    ),
+  );
+  return rows;
+}
+
+/** The observed response at 40 Gy, when both diameters are recorded (Liu 2022 Eq. 3, Table 2). */
+function observedLines(ctx: CardContext): Md[] {
+  const observed = observedResponse(ctx.extraction);
+  return observed === undefined ? [] : observedResponseLines(observed).map((l) => text(l, 400));
+}
+
+function tbfRuleLines(ctx: CardContext): Md[] {
+  const { extraction } = ctx;
+  const lines: Md[] = [];
+  const pre = extraction.found['pre-tbf'];
+  const post = extraction.found['post-tbf'];
+  const delta = ctx.assessment.tbf['delta-tbf-response'];
+  if (typeof pre?.value === 'number' && typeof post?.value === 'number' && delta.kind !== 'insufficient-data') {
+    lines.push(trusted(`\u0394TBF = Pre-TBF \u2212 Post-TBF = ${num(pre.value)} \u2212 ${num(post.value)} = ${num(delta.value)} mL/100 g/min, recomputed from the two measurements.`));
+  }
+  if (TBF_RULE_IDS.some((r) => ctx.assessment.tbf[r].kind === 'not-applicable' && (ctx.assessment.tbf[r] as { reason: string }).reason === 'induction-before-rt')) {
+    lines.push(
+      trusted(
+        'Systemic therapy started before radiotherapy: Liu 2022 studied concurrent chemoradiotherapy without induction chemotherapy, so the values are shown without a prediction.',
+      ),
+    );
+  }
+  const nr = POST_TBF_RESIDUAL_NOT_A_RULE;
+  lines.push(
+    trusted(
+      `Post-TBF is not used to predict residual tumor (cutoff ${nr.publishedCutoff}, AUC ${nr.auc.value}): it did not differ between the residual and non-residual groups (Table 4, ${p(nr.groupDifferenceP)}).`,
+    ),
+  );
+  lines.push(
+    trusted(
+      `Pre-TBF and \u0394TBF correlate with the tumor atrophy rate (r = ${LIU_COHORT.atrophyCorrelation.preTbf} and ${LIU_COHORT.atrophyCorrelation.deltaTbf}). Post-TBF and \u0394TBF come from the same 40 Gy MRI on which the response is assessed: for the response they are associations, not predictions. None of this is a treatment recommendation.`,
+    ),
+  );
+  return lines;
+}
+
+function responseSummary(ctx: CardContext): string {
+  const { assessment } = ctx;
+  const tbf = assessment.tbf;
+  const doubts = populationDoubts(assessment.population);
+  if (TBF_RULE_IDS.every((r) => tbf[r].kind !== 'favorable' && tbf[r].kind !== 'unfavorable')) {
+    const why = TBF_RULE_IDS.some((r) => tbf[r].kind === 'not-applicable' && (tbf[r] as { reason: string }).reason === 'induction-before-rt')
+      ? 'no prediction after induction chemotherapy (not studied)'
+      : 'predictions expired: outcomes due or observed';
+    return withCaveat((caveat) => ctx.templates.summary('response-prediction', { response: 'values shown', residual: `${why}${caveat}` }), doubts);
+  }
+  const { response, residual, weakOnly } = tbfOutlook(tbf);
+  const residualExpired = RESIDUAL_RULES.some((r) => tbf[r].kind === 'not-applicable');
+  const observed = observedResponse(ctx.extraction);
+  const responseText = observed !== undefined ? `observed ${RECIST_SHORT[observed.recist]} at 40 Gy` : `${RESPONSE_DIRECTION_TEXT[response]}${weakOnly ? ' (weak rule)' : ''}`;
+  const residualText = residualExpired ? 'residual prediction expired' : RESIDUAL_DIRECTION_TEXT[residual];
+  return withCaveat((caveat) => ctx.templates.summary('response-prediction', { response: responseText, residual: `${residualText}${caveat}` }), doubts);
+}
+
+export function responsePredictionCard(ctx: CardContext): BuiltCard {
+  const { assessment, extraction, templates } = ctx;
+  const detail = templates.detail('response-prediction', {
+    headline: trusted('ASL-MRI tumor blood flow and early response to chemoradiotherapy (a prognostic aid, not a treatment recommendation)'),
+    caveats: [...siteCalibrationCaveat(ctx), ...caveats(ctx)],
+    population: populationSection(ctx),
+    inputs: inputRows(TBF_KEYS, extraction),
+    unusable: unusableLines(['pre-tbf', 'post-tbf'], extraction),
+    ruleRows: TBF_RULE_IDS.map((r) => tbfRuleRow(assessment.tbf[r], ctx)),
+    observed: observedLines(ctx),
+    rules: tbfRuleLines(ctx),
+    evidence: tbfEvidence(ctx),
+    limitations: [...(ctx.profile?.calibration !== undefined ? [trusted(SITE_CALIBRATION_LIMITATION)] : []), ...LIU_LIMITATIONS.map((l) => trusted(l)), ...(assessment.population.age.recorded && !assessment.population.age.withinLiuRange ? [text(ageText(assessment.population.age))] : [])],
+    citations: [citation('liu-2022')],
+  });
+  return card(
+    ctx,
+    'response-prediction',
+    { summary: responseSummary(ctx), detail, indicator: 'info', paper: 'liu-2022', overrideReasons: [...PATIENT_VIEW_OVERRIDE_REASONS] },
+    tbfFindings(assessment, extraction),
+  );
+}
