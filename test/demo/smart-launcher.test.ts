@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Bundle, BundleEntry, CapabilityStatement, Observation, OperationOutcome, Patient } from 'fhir/r4';
@@ -48,6 +48,20 @@ const observation = (id: string, patient: string, extra: Partial<Observation> = 
 function pkce(): { verifier: string; challenge: string } {
   const verifier = randomBytes(64).toString('base64url');
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
+}
+
+/** A request with its target sent as written (fetch would resolve dot segments itself). */
+function rawRequest(origin: string, method: string, target: string): Promise<{ status: number; contentType: string | undefined; body: string }> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, method, path: target }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 async function answer<T>(res: Response): Promise<Answer<T>> {
@@ -722,6 +736,59 @@ describe('the SMART launcher', () => {
         await proxy.close();
         await guarded.close();
       }
+    });
+  });
+
+  describe('routing', () => {
+    test.each([
+      ['a path in another case', 'GET', '/Authorize'],
+      ['a path with a trailing slash', 'GET', '/authorize/'],
+      ['the token endpoint with a trailing slash', 'POST', '/token/'],
+      ['a preflight to the token endpoint with a trailing slash', 'OPTIONS', '/token/'],
+      ['a preflight outside the token endpoint and the FHIR proxy', 'OPTIONS', '/authorize'],
+      ['HEAD on the authorize endpoint', 'HEAD', '/authorize'],
+      ['GET on the token endpoint', 'GET', '/token'],
+      ['a path that only starts like the FHIR base', 'GET', '/fhirx/metadata'],
+      ['a target that resolves to a path outside the FHIR base', 'GET', '/x/..//fhir/metadata'],
+    ])('%s (%s %s) is a JSON 404', async (_name, method, target) => {
+      const { status, contentType, body } = await rawRequest(launcher.origin, method, target);
+      expect(status).toBe(404);
+      expect(contentType).toMatch(/^application\/json/);
+      if (method !== 'HEAD') expect(JSON.parse(body)).toEqual({ error: 'not_found' });
+    });
+
+    test.each([
+      ['HEAD on metadata', 'HEAD', '/fhir/metadata'],
+      ['metadata with a trailing slash', 'GET', '/fhir/metadata/'],
+      ['the smart-configuration in POST', 'POST', '/fhir/.well-known/smart-configuration'],
+      ['a path that is not valid percent-encoding', 'GET', '/fhir/%E0'],
+    ])('%s (%s %s) goes to the FHIR proxy, which asks for a token', async (_name, method, target) => {
+      const { status, contentType } = await rawRequest(launcher.origin, method, target);
+      expect(status).toBe(401);
+      expect(contentType).toBe('application/fhir+json');
+    });
+
+    test('a target with dot segments is routed as it resolves, and recorded so', async () => {
+      const { status } = await rawRequest(launcher.origin, 'GET', '/x/../fhir/metadata?_format=json');
+      expect(status).toBe(200);
+      expect(launcher.requests.at(-1)).toEqual({ method: 'GET', path: '/fhir/metadata?_format=json', status: 200, authorized: false });
+    });
+
+    test('a failure of the stand-in itself answers 500 with a generic OperationOutcome', async () => {
+      const unreachable = await start({ fhirBaseUrl: 'http://127.0.0.1:9/fhir' });
+      try {
+        const { status, body } = await fhir<OperationOutcome>('GET', '/metadata', undefined, undefined, unreachable);
+        expect(status).toBe(500);
+        expect(body.issue).toEqual([{ severity: 'error', code: 'exception', diagnostics: 'The SMART stand-in failed to answer.' }]);
+      } finally {
+        await unreachable.close();
+      }
+    });
+
+    test('a request target that cannot be resolved answers 500 and is recorded as sent', async () => {
+      const { status } = await rawRequest(launcher.origin, 'GET', 'http://[bad');
+      expect(status).toBe(500);
+      expect(launcher.requests.at(-1)).toEqual({ method: 'GET', path: 'http://[bad', status: 500, authorized: false });
     });
   });
 
