@@ -11,6 +11,7 @@
  */
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { TrustedIssuer } from '../config';
 
 /**
@@ -43,7 +44,11 @@ export interface JwtVerifierOptions {
   readonly clockToleranceSeconds?: number | undefined;
   /** Longest accepted `exp - iat` (plus the clock tolerance). Default 300. */
   readonly maxLifetimeSeconds?: number | undefined;
-  /** Most `iss`+`jti` pairs remembered for replay detection. Default 100 000. */
+  /**
+   * Most `iss`+`jti` pairs remembered for replay detection. Default 100 000. When full, the least
+   * recently accepted pair is forgotten, expired or not (see `JwtVerifier`). The slots are allocated
+   * up front, about 44 bytes each (4.4 MB at the default), before any key is stored.
+   */
   readonly replayCacheSize?: number | undefined;
   /** The clock, in epoch milliseconds (tests). Default `Date.now`. */
   readonly now?: (() => number) | undefined;
@@ -133,99 +138,6 @@ function codeOf(error: unknown): string | undefined {
   return error instanceof Error && SAFE_CODE.test(error.name) ? error.name : undefined;
 }
 
-interface ReplayEntry {
-  readonly key: string;
-  readonly expiresAt: number;
-  /** Insertion order: among entries expiring at the same time, the oldest goes first. */
-  readonly seq: number;
-}
-
-/** Whether `a` leaves the replay cache before `b`. */
-const before = (a: ReplayEntry, b: ReplayEntry): boolean =>
-  a.expiresAt < b.expiresAt || (a.expiresAt === b.expiresAt && a.seq < b.seq);
-
-/**
- * A min-heap of expiry times over a Map: `record` is O(log n) and the entry evicted when full is
- * always the one that expires soonest (the oldest of those that expire together), so no request
- * scans the cache.
- */
-class ReplayCache {
-  private readonly expiries = new Map<string, number>();
-  private readonly heap: ReplayEntry[] = [];
-  private seq = 0;
-
-  constructor(private readonly capacity: number) {}
-
-  /**
-   * Records `key` until `expiresAt` (epoch ms). Returns false, recording nothing, when `key` is
-   * already held and not yet expired. Expired entries go first; when the cache is still full, the
-   * entry that expires soonest is dropped.
-   */
-  record(key: string, expiresAt: number, now: number): boolean {
-    while (this.heap[0] !== undefined && this.heap[0].expiresAt <= now) {
-      this.pop();
-    }
-    if (this.expiries.has(key)) {
-      return false;
-    }
-    while (this.expiries.size >= this.capacity) {
-      this.pop();
-    }
-    this.expiries.set(key, expiresAt);
-    this.push({ key, expiresAt, seq: this.seq++ });
-    return true;
-  }
-
-  private push(entry: ReplayEntry): void {
-    const heap = this.heap;
-    heap.push(entry);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent];
-      if (p === undefined || !before(entry, p)) {
-        break;
-      }
-      heap[i] = p;
-      i = parent;
-    }
-    heap[i] = entry;
-  }
-
-  private pop(): void {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (top === undefined || last === undefined) {
-      return;
-    }
-    this.expiries.delete(top.key);
-    if (heap.length === 0) {
-      return;
-    }
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      let child = -1;
-      let soonest = last;
-      for (const candidate of [left, left + 1]) {
-        const entry = heap[candidate];
-        if (entry !== undefined && before(entry, soonest)) {
-          child = candidate;
-          soonest = entry;
-        }
-      }
-      const next = heap[child];
-      if (next === undefined) {
-        break;
-      }
-      heap[i] = next;
-      i = child;
-    }
-    heap[i] = last;
-  }
-}
-
 /** Where a token's verification key comes from. */
 type KeySource = JWTVerifyGetKey;
 
@@ -277,7 +189,14 @@ function keyFailure(error: unknown): JwtError {
   return new JwtError('keys-unavailable', codeOf(error));
 }
 
-/** Wraps a jose key set so that its failures arrive as `JwtError`s, and a remote one keeps a deadline. */
+/**
+ * Wraps a jose key set so that its failures arrive as `JwtError`s, and a remote one keeps a deadline.
+ *
+ * The deadline is not a duplicate of jose's `timeoutDuration` (which is passed too): in jose 5's
+ * Node build that option only bounds the wait for the response headers, so a JWKS server that sends
+ * its headers and then stalls or trickles the body would hold the request for as long as the
+ * connection lives. This race bounds the whole lookup.
+ */
 function keySource(getKey: JWTVerifyGetKey, deadlineMs: number | undefined): KeySource {
   return async (header, token) => {
     let timer: NodeJS.Timeout | undefined;
@@ -428,12 +347,18 @@ function numericClaim(payload: JWTPayload, name: string): number {
  * and refetched (at most every 30 s) when a `kid` is not found, so a key rotation is picked up. A
  * fetch that fails or outlasts `jwksTimeoutMs` gives `keys-unavailable`; failures are not cached.
  *
- * Replay protection is in memory, per verifier (per process): `iss`+`jti` pairs are kept until
- * `exp` plus the tolerance, and recorded only after everything else passed, so a rejected token
- * cannot block a good one. Only verified tokens of trusted issuers enter the cache. Past
- * `replayCacheSize` live entries, protection degrades gracefully rather than refusing service:
- * expired entries are dropped first, then the ones that expire soonest, so a replay of a recent
- * token is still caught while the oldest may no longer be.
+ * Replay protection is in memory, per verifier (per process), in an `lru-cache` with a time to
+ * live per entry: `iss`+`jti` pairs are kept until `exp` plus the tolerance, and recorded only after
+ * everything else passed, so a rejected token cannot block a good one. Only verified tokens of
+ * trusted issuers enter the cache. The cache holds at most `replayCacheSize` pairs and, when full,
+ * degrades gracefully rather than refusing service: the least recently accepted pair is dropped
+ * (entries are never read back, so that is the oldest one, expired or not). The guarantee: a
+ * replay is caught while the token is unexpired and fewer than `replayCacheSize` tokens have been
+ * accepted since. An entry lives at most `maxLifetimeSeconds` plus three tolerances (iat up to one
+ * tolerance ahead, the lifetime slack, the hold after `exp`), 480 s by default, so no replay is
+ * missed below `replayCacheSize` / 480 accepted tokens a second (about 200 with the defaults).
+ * (Before lru-cache, a full cache dropped the entry expiring soonest; LRU may drop an older entry
+ * that expires later, or keep an expired one while a live one goes.)
  *
  * The constructor throws on bad configuration (a non-https JWKS URL, a duplicate issuer, an issuer
  * without keys, a private or symmetric key in an inline JWKS, a bad number).
@@ -443,7 +368,8 @@ export class JwtVerifier {
   private readonly clockTolerance: number;
   private readonly maxLifetime: number;
   private readonly now: () => number;
-  private readonly replays: ReplayCache;
+  /** `iss`+`jti` → held until `exp` plus the tolerance; LRU-bounded at `replayCacheSize`. */
+  private readonly replays: LRUCache<string, true>;
   private readonly algorithms: string[] = [...ACCEPTED_ALGORITHMS];
 
   constructor(options: JwtVerifierOptions) {
@@ -454,8 +380,11 @@ export class JwtVerifier {
     if (!Number.isInteger(cacheSize)) {
       throw new RangeError('JwtVerifier: replayCacheSize must be an integer');
     }
-    this.replays = new ReplayCache(cacheSize);
     this.now = options.now ?? Date.now;
+    // Entries expire at `exp` (wall-clock time), so the cache reads the same clock as the claim
+    // checks; `ttlResolution: 0` reads it on every check rather than caching it for a millisecond.
+    const clock = this.now;
+    this.replays = new LRUCache<string, true>({ max: cacheSize, ttlResolution: 0, perf: { now: () => clock() } });
 
     const remote = new Map<string, KeySource>();
     const remoteSource = (url: URL): KeySource => {
@@ -558,9 +487,12 @@ export class JwtVerifier {
       throw new JwtError('lifetime-too-long');
     }
     const replayKey = `${issuer.iss.length}:${issuer.iss}${jti}`;
-    if (!this.replays.record(replayKey, (exp + this.clockTolerance) * 1000, nowMs)) {
+    if (this.replays.has(replayKey)) {
       throw new JwtError('replayed');
     }
+    // jose refused exp + tolerance <= now (in whole seconds), so this is at least one millisecond.
+    const heldMs = Math.max(1, Math.ceil((exp + this.clockTolerance) * 1000 - nowMs));
+    this.replays.set(replayKey, true, { ttl: heldMs });
     return {
       iss: issuer.iss,
       ...(sub === undefined ? {} : { sub }),

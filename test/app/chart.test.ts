@@ -12,6 +12,7 @@ import {
   type TbfTimelineInput,
   type TbfTimelineModel,
 } from '../../src/app/chart';
+import { valueScale } from '../../src/app/chart/scales';
 import { LIU_2022, LIU_TABLE_4, type TbfThresholdSet } from '../../src/core';
 
 const PARTIALS = path.join(__dirname, '..', '..', 'templates', 'app', 'partials');
@@ -86,6 +87,35 @@ describe('the chart palette is readable on white', () => {
     const textColours = new Set<string>(CHART_TEXT_COLOURS.map((n) => CHART_COLOURS[n]));
     const labels = [...m.pointLabels, ...m.cutoffs.map((c) => c.label), ...m.events.map((e) => e.label), ...m.xTicks.map((t) => t.label)];
     expect(labels.filter((l) => !textColours.has(l.fill))).toEqual([]);
+  });
+});
+
+describe('value scales (d3-scale nice ends and ticks)', () => {
+  test.each([
+    { name: 'the Fig. 4 timeline, 0 to 187.7', low: 0, high: 187.74, ticks: [0, 50, 100, 150, 200] },
+    { name: 'values below 1, 0 to 1.1', low: 0, high: 1.1, ticks: [0, 0.2, 0.4, 0.6, 0.8, 1, 1.2] },
+    { name: 'a raw step of 22 (20, not 25), 0 to 110', low: 0, high: 110, ticks: [0, 20, 40, 60, 80, 100, 120] },
+    { name: 'a negative low end, -43 to 187', low: -43, high: 187, ticks: [-50, 0, 50, 100, 150, 200] },
+  ])('$name: the ends are extended to ticks one nice step apart', ({ low, high, ticks }) => {
+    const scale = valueScale(low, high, 300, 0, 5);
+    expect(scale.ticks).toEqual(ticks);
+    expect([scale.min, scale.max]).toEqual([ticks[0], ticks[ticks.length - 1]]);
+  });
+
+  test('the low end maps to the first coordinate and the high end to the second', () => {
+    const scale = valueScale(0, 97, 328, 18, 5);
+    expect([scale.at(scale.min), scale.at((scale.min + scale.max) / 2), scale.at(scale.max)]).toEqual([328, 173, 18]);
+  });
+
+  test('every strip and timeline has evenly spaced ticks of 1, 2 or 5 times a power of ten, from end to end', () => {
+    const models = [tbfTimeline(FIG4), ...tbfGroups({ preTbf: 400, postTbf: -20, deltaTbf: 55.5 }).strips, ...tbfGroups({}).strips];
+    for (const m of models) {
+      const values = ('yTicks' in m ? m.yTicks : m.ticks).map((t) => Number(t.label.text));
+      const steps = values.slice(1).map((v, i) => v - (values[i] ?? Number.NaN));
+      const step = steps[0] ?? Number.NaN;
+      for (const s of steps) expect(s).toBeCloseTo(step, 9);
+      expect([1, 2, 5]).toContain(Number((step / 10 ** Math.floor(Math.log10(step))).toFixed(9)));
+    }
   });
 });
 

@@ -382,6 +382,7 @@ describe('remote and jku key sets', () => {
     { name: 'is down', behaviour: 'down' as const },
     { name: 'answers 500', behaviour: 'fail' as const },
     { name: 'never answers', behaviour: 'hang' as const },
+    { name: 'sends its headers, then stalls the body', behaviour: 'stall' as const },
   ])('when the JWKS URL $name, a token is rejected as keys-unavailable', async ({ behaviour }) => {
     const i = issuer('ES384');
     const jwks = await serve(i.jwks, { behaviour: behaviour === 'down' ? 'serve' : behaviour });
@@ -581,31 +582,42 @@ describe('replay protection', () => {
     }
   });
 
-  test('when full, the cache drops expired entries first, then the entry that expires soonest', async () => {
+  test('when full, the cache drops the least recently accepted entry, expired or not', async () => {
     let now = T0;
     const verifier = verifierFor([inline(issuer('ES384'))], { replayCacheSize: 3, now: () => now });
     const at = (overrides: TokenOverrides): Promise<string> => bearer(es384Token({ now, ...overrides }));
-    // Held until exp + 60 s: a until T0+90, b until T0+360, c until T0+180.
-    const a = await at({ expiresInSeconds: 30 });
-    const b = await at({ expiresInSeconds: 300 });
+    // Held until exp + 60 s: a until T0+360, b until T0+90, c until T0+180.
+    const a = await at({ expiresInSeconds: 300 });
+    const b = await at({ expiresInSeconds: 30 });
     const c = await at({ expiresInSeconds: 120 });
     for (const token of [a, b, c]) {
       expect(await verdict(verifier, token)).toBe('accepted');
     }
 
     now = T0 + 100_000;
-    const d = await at({}); // held until T0+460: evicts a, which has expired
+    const d = await at({}); // evicts a, the least recently accepted, although b has expired and a has not
     expect(await verdict(verifier, d)).toBe('accepted');
-    expect(await verdict(verifier, b)).toBe('replayed');
-    expect(await verdict(verifier, c)).toBe('replayed');
-
-    const e = await at({}); // nothing has expired: evicts c, the soonest to expire, not b, the oldest
-    expect(await verdict(verifier, e)).toBe('accepted');
-    for (const token of [b, d, e]) {
+    for (const token of [c, d]) {
       expect(await verdict(verifier, token)).toBe('replayed');
     }
-    // The documented degradation: the evicted entry's token is accepted again.
-    expect(await verdict(verifier, c)).toBe('accepted');
+    expect(await verdict(verifier, b)).toBe('expired');
+    // The documented degradation: the evicted entry's token is accepted again (and evicts b).
+    expect(await verdict(verifier, a)).toBe('accepted');
+    for (const token of [a, c, d]) {
+      expect(await verdict(verifier, token)).toBe('replayed');
+    }
+  });
+
+  test.each([
+    { name: 'one millisecond before the hold ends', afterMs: 89_999, expected: 'replayed' },
+    { name: 'when the hold ends', afterMs: 90_000, expected: 'replayed' },
+    { name: 'one millisecond after the hold ends', afterMs: 90_001, expected: 'accepted' },
+  ] as const)('a new token reusing a jti $name (exp plus the tolerance) is $expected', async ({ afterMs, expected }) => {
+    let now = T0;
+    const verifier = verifierFor([inline(issuer('ES384'))], { now: () => now });
+    expect(await verdict(verifier, await bearer(es384Token({ now, expiresInSeconds: 30, claims: { jti: 'reused' } })))).toBe('accepted');
+    now = T0 + afterMs;
+    expect(await verdict(verifier, await bearer(es384Token({ now, claims: { jti: 'reused' } })))).toBe(expected);
   });
 });
 

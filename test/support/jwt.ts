@@ -119,8 +119,11 @@ export interface JwksServer {
 }
 
 export interface JwksServerOptions {
-  /** `serve` (default) answers 200 with the key set; `fail` answers 500; `hang` never answers. */
-  readonly behaviour?: 'serve' | 'fail' | 'hang';
+  /**
+   * `serve` (default) answers 200 with the key set; `fail` answers 500; `hang` never answers; `stall`
+   * sends the 200 headers and the start of the body, then nothing more.
+   */
+  readonly behaviour?: 'serve' | 'fail' | 'hang' | 'stall';
 }
 
 /** A real node:http server on 127.0.0.1 (random port) serving `jwks` at `/jwks.json`. */
@@ -131,6 +134,10 @@ export async function serveJwks(jwks: { keys: JWK[] }, options: JwksServerOption
   const server = createServer((req, res) => {
     count += 1;
     if (behaviour === 'hang') {
+      return;
+    }
+    if (behaviour === 'stall') {
+      res.writeHead(200, { 'content-type': 'application/json' }).write('{"keys":');
       return;
     }
     if (behaviour === 'fail') {
