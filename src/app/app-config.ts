@@ -3,7 +3,7 @@
  * same thresholds, code lists and normalization the CDS service uses, so that both reach the same
  * conclusions. Built by the server from its Config, checked by the app before it is used.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { IctosNormalization, ThresholdSets } from '../core';
 import type { CodeLists } from '../fhir/codes';
 import { DEFAULT_PROFILE_ID, type ThresholdProfile } from '../site-profiles';

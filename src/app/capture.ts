@@ -21,7 +21,7 @@
  * - The constants of Liu 2022 Eq. 2 are ASL_DEFAULTS, returned with the capture and written into the note.
  */
 import type { Bundle, BundleEntry, Observation, Reference } from 'fhir/r4';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ASL_DEFAULTS,
   aslTumorBloodFlow,
