@@ -17,6 +17,7 @@ import { labelMount, routeLabel } from './cds/route-label';
 import { loadServices, type ServiceDefinition } from './cds/services';
 import { CardTemplates } from './cds/templates';
 import { FAVICON_ICO } from './favicon';
+import { prepareUnitConversion } from './fhir/units';
 import { LoadShedder } from './load-shed';
 import { parseSince, SINCE_FORMAT } from './store/since';
 import type { FeedbackItem, Store } from './store/store';
@@ -157,6 +158,7 @@ function smartAppRoutes(config: Config): express.Router {
 export async function buildApp(deps: AppDeps): Promise<express.Express> {
   const { config, store, logger } = deps;
   const templates = deps.templates ?? CardTemplates.load();
+  prepareUnitConversion();
   const services = deps.services ?? loadServices(config.codes);
   const byId = new Map(services.map((s) => [s.id, s]));
   const verifier =

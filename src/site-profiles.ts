@@ -6,7 +6,7 @@
  * mapping gets the default profile (the papers' sets, or THRESHOLDS_FILE / ICTOS_NORMALIZATION_FILE).
  * Validated here at start-up: a wrong file stops the service with a message naming it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TBF_RULE_IDS, type IctosNormalization, type TbfRuleId, type ThresholdSets } from './core';
 import type { DataSelectionSettings } from './fhir/selection';
 

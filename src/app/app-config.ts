@@ -1,9 +1,9 @@
 /**
  * The configuration the server hands the SMART app at `/app/config.json`: its SMART registration and the
  * same thresholds, code lists and normalization the CDS service uses, so that both reach the same
- * conclusions. Built by the server from its Config, checked by the app before it is used.
+ * conclusions. Built by the server from its Config, checked by the app before it is used
+ * (`parseSmartAppConfig`, in a module of its own so that the launch page does not bundle the site profiles).
  */
-import { z } from 'zod';
 import type { IctosNormalization, ThresholdSets } from '../core';
 import type { CodeLists } from '../fhir/codes';
 import { DEFAULT_PROFILE_ID, type ThresholdProfile } from '../site-profiles';
@@ -40,23 +40,3 @@ export function appProfile(config: SmartAppConfig, serverUrl: string): Pick<Thre
   return { id: DEFAULT_PROFILE_ID, thresholds: config.thresholds as ThresholdProfile['thresholds'], normalization: config.normalization };
 }
 
-const shape = z.looseObject({
-  clientId: z.string().min(1),
-  scope: z.string().min(1),
-  redirectUri: z.url(),
-  standaloneIss: z.url().optional(),
-  allowedIss: z.array(z.url()),
-  fhirDeadlineMs: z.number().int().positive(),
-  // Validated by the server at start-up (src/config.ts); the app checks only that they are there.
-  thresholds: z.looseObject({ tbf: z.looseObject({ id: z.string() }), ictos: z.looseObject({ id: z.string() }) }),
-  codes: z.looseObject({ projectSystem: z.string() }),
-  normalization: z.looseObject({}).optional(),
-  sites: z.array(z.looseObject({ id: z.string().min(1), fhirServers: z.array(z.string()), thresholds: z.looseObject({ tbf: z.looseObject({ id: z.string() }) }) })).optional(),
-});
-
-/** The app's configuration from the server's JSON, or an error message for the page. */
-export function parseSmartAppConfig(json: unknown): { ok: true; config: SmartAppConfig } | { ok: false; message: string } {
-  const r = shape.safeParse(json);
-  if (!r.success) return { ok: false, message: `The app's configuration is invalid: ${z.prettifyError(r.error).replace(/\n/g, '; ')}` };
-  return { ok: true, config: r.data as unknown as SmartAppConfig };
-}

@@ -4,7 +4,7 @@
  * `indicator` never `critical`, every card carrying the findings extension. A card that fails this
  * schema is a bug of ours: it is logged and not sent.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { INPUT_IDS } from '../core';
 
 const nonEmpty = z.string().min(1);

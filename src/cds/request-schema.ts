@@ -3,7 +3,7 @@
  * feedback (https://cds-hooks.hl7.org/2.0/#feedback). Unknown members are allowed (the specification
  * lets clients add `extension`s), but every member we read is checked, with a path for the error.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isFhirId } from '../fhir/prefetch';
 import type { Hook } from './services';
 

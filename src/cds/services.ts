@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CodeLists } from '../fhir/codes';
 import { prefetchTemplates, type PrefetchQueries } from '../fhir/prefetch';
 import { PROJECT_ROOT } from '../paths';

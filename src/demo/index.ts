@@ -11,7 +11,7 @@
 import path from 'node:path';
 import express, { type Request, type Response } from 'express';
 import type { Practitioner } from 'fhir/r4';
-import { z } from 'zod';
+import * as z from 'zod';
 import { contentSecurityPolicy } from '../app';
 import type { Config } from '../config';
 import { DEFAULT_DEMO_DIR } from '../paths';

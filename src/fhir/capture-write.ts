@@ -10,7 +10,7 @@
  * (test/fhir/capture-round-trip.test.ts writes and reads back).
  */
 import type { Bundle, BundleEntry, Observation, Reference } from 'fhir/r4';
-import { z } from 'zod';
+import * as z from 'zod';
 import biomarkers from '../../fhir/CodeSystem-npc-biomarkers.json';
 import { FEATURE_INPUT_ID, ICTOS_FEATURES, type AslConstants, type FeatureContribution, type IctosFeature } from '../core';
 import { DEFAULT_CODE_LISTS, PROJECT_CODE_SYSTEM, SYSTEMS, type CodeLists } from './codes';

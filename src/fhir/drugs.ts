@@ -15,7 +15,7 @@
  * site through CODE_LISTS_FILE. Nothing here throws on malformed input.
  */
 import type { CodeableConcept, Coding, Medication } from 'fhir/r4';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ANTINEOPLASTIC_ATC_CLASS, ATC_SYSTEM, type AgentRole, type DrugProduct, type SystemicAgent } from './drug-data';
 
 export type RecognisedBy = 'ingredient-code' | 'product-code' | 'medication-ingredient' | 'atc' | 'name';

@@ -2,7 +2,7 @@
  * The JSON shape of the members extraction reads, per resource type: a resource whose members have the
  * wrong JSON type (null, a number for a string, an object for an array) is malformed and not used.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const str = z.string();
 const coding = z.looseObject({ system: str.optional(), code: str.optional(), display: str.optional() });

@@ -7,7 +7,14 @@ import type { Quantity } from 'fhir/r4';
 import { snapDecimal } from '../core';
 import { SYSTEMS } from './codes';
 
-const utils = UcumLhcUtils.getInstance();
+/**
+ * Builds ucum-lhc's unit tables now rather than on the first conversion (about 150 ms in Node): the service
+ * calls this at start-up. The tables are otherwise built on first use, because the SMART app fetches
+ * their definitions after its script has loaded (docs/decisions/0006-smart-app.md, "Bundle budget").
+ */
+export function prepareUnitConversion(): void {
+  UcumLhcUtils.getInstance();
+}
 
 /** The unit each kind of measurement is converted to. */
 export const TARGET_UNITS = {
@@ -105,9 +112,9 @@ export function convertQuantity(q: Quantity | undefined, kind: MeasurementKind):
   // UCUM units are printable ASCII without spaces; anything else is refused before the library sees it
   // (ucum-lhc writes the unit to the console when its parser throws).
   if (!UCUM_CHARACTERS.test(recorded)) return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
-  if (quietly(() => utils.validateUnitString(recorded)).status !== 'valid') return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
+  if (quietly(() => UcumLhcUtils.getInstance().validateUnitString(recorded)).status !== 'valid') return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
   const value = q.value;
-  const result = quietly(() => utils.convertUnitTo(recorded, value, target));
+  const result = quietly(() => UcumLhcUtils.getInstance().convertUnitTo(recorded, value, target));
   if (result.status !== 'succeeded' || typeof result.toVal !== 'number' || !Number.isFinite(result.toVal)) {
     return { ok: false, problem: 'unit-not-convertible', recordedUnit: recorded };
   }

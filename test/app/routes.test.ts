@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { parseSmartAppConfig } from '../../src/app/app-config';
+import { parseSmartAppConfig } from '../../src/app/app-config-schema';
 import { DEFAULT_THRESHOLDS } from '../../src/core';
 import { DEFAULT_SELECTION } from '../../src/fhir/selection';
 import { testApp, testConfig } from '../support/app';

@@ -7,7 +7,7 @@
 // First: zod is configured before any schema is built.
 import './zod-jitless';
 import FHIR from 'fhirclient/lib/entry/browser';
-import { allowedFhirServer } from '../../fhir/loader';
+import { allowedFhirServer } from '../../fhir/allowlist';
 import { fetchAppConfig, showState } from './shared';
 
 async function launch(): Promise<void> {

@@ -19,6 +19,7 @@ import { mountCapture, type CaptureSession } from './capture-ui';
 import { SESSION_ENDED, SessionEndedError, withAccessToken } from './session';
 import { element, fetchAppConfig, showState } from './shared';
 import { renderPage } from './templates';
+import { loadUcumDefinitions } from './ucum-definitions';
 
 const FOCUS_SECTION: Readonly<Record<Focus, string>> = { treatment: 'treatment', response: 'response', inputs: 'inputs', order: 'treatment' };
 
@@ -121,7 +122,8 @@ async function refresh(session: Session): Promise<boolean> {
 }
 
 async function start(): Promise<void> {
-  const [config, client] = await Promise.all([fetchAppConfig(), FHIR.oauth2.ready()]);
+  // The unit definitions arrive beside the configuration; nothing is read or converted before both have.
+  const [config, client] = await Promise.all([fetchAppConfig(), FHIR.oauth2.ready(), loadUcumDefinitions()]);
   const patientId = client.getPatientId();
   if (patientId === null) {
     showState({ kind: 'error', heading: 'No patient in context', message: 'The EHR did not give the app a patient. Open the app from a patient’s chart.', details: [] });

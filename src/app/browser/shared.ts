@@ -1,5 +1,6 @@
 /** What the launch page and the main page share: the configuration fetch and the full-page states. */
-import { parseSmartAppConfig, type SmartAppConfig } from '../app-config';
+import type { SmartAppConfig } from '../app-config';
+import { parseSmartAppConfig } from '../app-config-schema';
 import state from '../../../templates/app/state.html.hbs';
 
 /** A full-page state instead of the picture (the launch page imports only this template). */
