@@ -2,7 +2,7 @@
  * Jest runs TypeScript through ts-jest in transpile-only mode (TypeScript 5.9, pinned: ts-jest does not
  * support the native TypeScript 7); `npm run typecheck` does the type checking.
  */
-/** The ESM-only packages of d3-scale's dependency tree. */
+/** The ESM-only d3 packages (d3-array and its internmap). */
 const D3_PACKAGES = '(d3-[a-z]+(-[a-z]+)*|internmap)';
 const D3_MODULES = `/node_modules/${D3_PACKAGES}/`;
 
@@ -12,7 +12,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // tsconfig.json sets isolatedModules, which makes ts-jest transpile each file on its own.
-  // d3-scale and the d3 packages it imports are ESM only (.mjs, internmap's .js): ts-jest transpiles
+  // d3-array and internmap are ESM only (.mjs, internmap's .js): ts-jest transpiles
   // them to CommonJS as well, and only them; every other package in node_modules is loaded as it is.
   transform: {
     '^.+\\.ts$': 'ts-jest',

@@ -90,7 +90,7 @@ describe('the chart palette is readable on white', () => {
   });
 });
 
-describe('value scales (d3-scale nice ends and ticks)', () => {
+describe('value scales (d3 nice ends and ticks)', () => {
   test.each([
     { name: 'the Fig. 4 timeline, 0 to 187.7', low: 0, high: 187.74, ticks: [0, 50, 100, 150, 200] },
     { name: 'values below 1, 0 to 1.1', low: 0, high: 1.1, ticks: [0, 0.2, 0.4, 0.6, 0.8, 1, 1.2] },

@@ -11,7 +11,7 @@
  * (group means ± SD) and Table 5 (cutoffs, via the threshold set).
  *
  * palette.ts holds the colours and the contrast check, draw.ts the shared drawing pieces, dates.ts and
- * scales.ts the axes (value scales from d3-scale), timeline.ts and groups.ts the two charts.
+ * scales.ts the axes (value scales from d3-array), timeline.ts and groups.ts the two charts.
  */
 export { CHART_COLOURS, CHART_TEXT_COLOURS, contrastRatio, type ChartColourName } from './palette';
 export type { AxisTick, ChartLine, ChartMark, ChartText, LegendItem, TextAnchor } from './draw';

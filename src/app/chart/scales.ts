@@ -1,8 +1,9 @@
 /**
- * Scales and ticks: linear value scales with nice round ends from d3-scale, and the date ticks of the
- * timeline's x axis (calendar days, Monday weeks, months and years, at most six).
+ * Scales and ticks: linear value scales with nice round ends and ticks from d3-array (the module of
+ * d3-scale's linear ticks, without d3-scale's colour and interpolation code: 25 KiB less in main.js), and
+ * the date ticks of the timeline's x axis (calendar days, Monday weeks, months and years, at most six).
  */
-import { scaleLinear } from 'd3-scale';
+import { nice, ticks } from 'd3-array';
 import { DAY_MS, isoDay } from './dates';
 
 /** A linear map from values to SVG coordinates over a domain with nice round ends, and its ticks. */
@@ -19,19 +20,18 @@ export interface ValueScale {
 /**
  * A linear scale covering `low` to `high` (low < high), extended to nice round ends, mapped to
  * `from` (at the low end) and `to` (at the high end), with about `count` tick intervals. The ends
- * and ticks are d3-scale's `nice(count)` and `ticks(count)`: one step of 1, 2 or 5 × 10^k, whichever
- * gives the number of intervals nearest `count`.
+ * and ticks are d3-array's `nice` and `ticks` (what d3-scale's linear `nice(count)` and `ticks(count)`
+ * use): one step of 1, 2 or 5 × 10^k, whichever gives the number of intervals nearest `count`.
  */
 export function valueScale(low: number, high: number, from: number, to: number, count: number): ValueScale {
-  const scale = scaleLinear().domain([low, high]).range([from, to]).nice(count);
-  const [min = low, max = high] = scale.domain();
-  return { at: (value) => scale(value), min, max, ticks: scale.ticks(count) };
+  const [min, max] = nice(low, high, count);
+  return { at: linearScale(min, max, from, to), min, max, ticks: ticks(min, max, count) };
 }
 
 /** A linear map from `[start, end]` onto `[from, to]` (no nice ends). */
 export function linearScale(start: number, end: number, from: number, to: number): (value: number) => number {
-  const scale = scaleLinear().domain([start, end]).range([from, to]);
-  return (value) => scale(value);
+  const span = end - start;
+  return (value) => (span === 0 ? (from + to) / 2 : from + ((value - start) / span) * (to - from));
 }
 
 /** A date tick: the day (since 1970-01-01) and its label. */
