@@ -54,7 +54,7 @@ module.exports = {
       severity: 'error',
       comment: 'The SMART app (src/app) shares core, fhir and explain with the service, not its adapter, store or server.',
       from: { path: layer('app') },
-      to: { path: ['^src/(cds|store|demo|calibration)/', '^src/(app|server|config|logger|load-shed|report|bundle)[.]ts$'] },
+      to: { path: ['^src/(cds|store|demo|calibration)/', '^src/(express-app|server|config|logger|load-shed|report|bundle)[.]ts$'] },
     },
     {
       name: 'cds-not-into-app',

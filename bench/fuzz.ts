@@ -36,7 +36,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { buildApp } from '../src/app';
+import { buildApp } from '../src/express-app';
 import type { Card } from '../src/cds/card-schema';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';

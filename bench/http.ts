@@ -26,7 +26,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import express from 'express';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
-import { buildApp } from '../src/app';
+import { buildApp } from '../src/express-app';
 import { cardSchema } from '../src/cds/card-schema';
 import { serveHook, type HookDeps } from '../src/cds/hooks';
 import { hookRequestSchema } from '../src/cds/request-schema';

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import { Worker } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { buildApp, configurationWarnings, securityStatus } from './app';
+import { buildApp, configurationWarnings, securityStatus } from './express-app';
 import { clientErrorHandler } from './client-error';
 import { ConfigError, loadConfig, type Config } from './config';
 import { startDemo, type Demo } from './demo';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import express, { type Request, type Response } from 'express';
 import type { Practitioner } from 'fhir/r4';
 import * as z from 'zod';
-import { contentSecurityPolicy } from '../app';
+import { contentSecurityPolicy } from '../express-app';
 import type { Config } from '../config';
 import { DEFAULT_DEMO_DIR } from '../paths';
 import type { Store } from '../store/store';

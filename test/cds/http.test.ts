@@ -24,7 +24,7 @@ import {
   type TestApp,
   type TestHookRequest,
 } from '../support/app';
-import { configurationWarnings } from '../../src/app';
+import { configurationWarnings } from '../../src/express-app';
 
 const COMPLETE = 'complete-pre-treatment-high-ictos';
 const ORDERS = 'order-induction-low-ictos';

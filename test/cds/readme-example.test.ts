@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { buildApp } from '../../src/app';
+import { buildApp } from '../../src/express-app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { exampleRequest } from '../../src/example-request';

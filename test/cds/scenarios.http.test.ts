@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import request from 'supertest';
-import { buildApp } from '../../src/app';
+import { buildApp } from '../../src/express-app';
 import type { Card } from '../../src/cds/card-schema';
 import { CardTemplates } from '../../src/cds/templates';
 import { loadConfig } from '../../src/config';

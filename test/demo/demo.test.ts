@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
 import request from 'supertest';
 import type { Express } from 'express';
-import { buildApp } from '../../src/app';
+import { buildApp } from '../../src/express-app';
 import { startDemo, type Demo } from '../../src/demo';
 import { DEMO_PATIENTS } from '../../src/demo/patients';
 import { createLogger } from '../../src/logger';

@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { buildApp } from '../../src/app';
+import { buildApp } from '../../src/express-app';
 import { bundleDemoEhr, bundleSmartApp } from '../../src/bundle';
 import { startDemo, type Demo } from '../../src/demo';
 import { createLogger } from '../../src/logger';

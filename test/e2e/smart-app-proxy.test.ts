@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { buildApp } from '../../src/app';
+import { buildApp } from '../../src/express-app';
 import { bundleSmartApp } from '../../src/bundle';
 import { createLogger } from '../../src/logger';
 import { openSqliteStore } from '../../src/store/sqlite';

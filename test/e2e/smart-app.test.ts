@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Bundle, Observation } from 'fhir/r4';
-import { buildApp } from '../../src/app';
+import { buildApp } from '../../src/express-app';
 import { bundleSmartApp } from '../../src/bundle';
 import { PROJECT_CODE_SYSTEM } from '../../src/fhir/codes';
 import { createLogger } from '../../src/logger';

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { buildApp } from '../../src/app';
+import { buildApp } from '../../src/express-app';
 import type { Card } from '../../src/cds/card-schema';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/logger';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Express } from 'express';
 import type { Bundle, FhirResource } from 'fhir/r4';
-import { buildApp } from '../../src/app';
+import { buildApp } from '../../src/express-app';
 import type { CardTemplates } from '../../src/cds/templates';
 import { loadConfig, type Config } from '../../src/config';
 import type { PrefetchKey } from '../../src/fhir/prefetch';
