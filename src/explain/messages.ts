@@ -7,6 +7,7 @@
  */
 import type { InputId, Need, OrderableId } from '../core';
 import type { UnobtainableKey } from '../fhir/errors';
+import type { PrefetchKey } from '../fhir/prefetch';
 
 /** Why one data key could not be obtained (src/fhir/errors.ts), without the key. */
 export type FaultFacts = Omit<UnobtainableKey, 'key'>;
@@ -39,6 +40,8 @@ export interface Messages {
     readonly orderAction: (orderLabel: string, labels: readonly string[]) => string;
   };
   readonly faults: {
+    /** What each data key carries, in the clinician's words: short for a summary, long for a sentence. */
+    readonly data: Readonly<Record<PrefetchKey, { readonly short: string; readonly long: string }>>;
     /** Why one data key failed, in a few words (a card summary). */
     readonly short: (f: FaultFacts, deadlineMs: number, detailed: boolean) => string;
     /** Why one data key failed, in a sentence (card detail, the app's error page). */
@@ -112,6 +115,13 @@ export const EN: Messages = {
     orderAction: (orderLabel, labels) => `${orderLabel} (for ${labels.join(', ')})`,
   },
   faults: {
+    data: {
+      patient: { short: 'patient record', long: 'the Patient record' },
+      conditions: { short: 'conditions', long: 'conditions (the NPC diagnosis)' },
+      observations: { short: 'observations', long: 'observations (staging, plasma EBV DNA, ASL tumor blood flow, ICTOS and its radiomic features, tumor volume)' },
+      procedures: { short: 'procedures', long: 'procedures (radiotherapy, which dates the treatment start)' },
+      medicationAdministrations: { short: 'medication administrations', long: 'medication administrations (chemotherapy, which dates the treatment start)' },
+    },
     short(f, deadlineMs, detailed) {
       const status = f.status === undefined ? '' : ` ${f.status}`;
       switch (f.reason) {

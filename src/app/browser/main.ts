@@ -12,6 +12,7 @@ import { assessPatient } from '../../core';
 import { DataUnobtainableError, FhirServerNotAllowedError } from '../../fhir/errors';
 import { extractInputs } from '../../fhir/extract';
 import { loadPatientRecord } from '../../fhir/loader';
+import { faultLines } from '../../explain/faults';
 import { appProfile, type SmartAppConfig } from '../app-config';
 import { performerFromFhirUser } from '../capture';
 import { pageModel, type Focus } from '../view-model';
@@ -23,19 +24,6 @@ import { loadUcumDefinitions } from './ucum-definitions';
 
 const FOCUS_SECTION: Readonly<Record<Focus, string>> = { treatment: 'treatment', response: 'response', inputs: 'inputs', order: 'treatment' };
 
-const UNOBTAINABLE_TEXT: Readonly<Record<string, string>> = {
-  timeout: 'the FHIR server did not answer in time',
-  'http-error': 'the FHIR server answered with an error',
-  'network-error': 'the FHIR server could not be reached',
-  'malformed-response': 'the FHIR server sent something that is not valid FHIR',
-  'operation-outcome': 'the FHIR server answered with an OperationOutcome',
-  'unexpected-resource': 'the FHIR server sent resources of another type',
-  'wrong-patient': "the FHIR server sent another patient's data",
-  'too-many-pages': 'there were more pages than the app reads',
-  'next-link-outside-fhir-server': 'a next-page link pointed outside the FHIR server',
-  'too-large': 'an answer of the FHIR server was larger than the app reads',
-  'request-too-large': 'the answers of the FHIR server were larger in all than the app reads',
-};
 
 interface Session {
   readonly client: Client;
@@ -110,7 +98,7 @@ async function refresh(session: Session): Promise<boolean> {
         kind: 'error',
         heading: 'The patient’s data could not be read',
         message: 'No recommendation is shown on incomplete data. Try again; if it persists, tell the EHR team.',
-        details: error.failures.map((k) => `${k.key}: ${UNOBTAINABLE_TEXT[k.reason] ?? k.reason}${k.status !== undefined ? ` (HTTP ${k.status})` : ''}`),
+        details: faultLines(error.failures, config.fhirDeadlineMs),
       });
     } else if (error instanceof FhirServerNotAllowedError) {
       showState({ kind: 'error', heading: 'This FHIR server is not allowed', message: 'The EHR’s FHIR server is not in the app’s list of allowed servers (SMART_ALLOWED_ISS), or does not use https. Nothing was read.', details: [] });

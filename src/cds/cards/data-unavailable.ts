@@ -19,13 +19,7 @@ export interface UnavailableContext extends CardBase {
 }
 
 /** What each prefetch key carries, in the clinician's words: short for the summary, long for the detail. */
-const KEY_TEXT: Readonly<Record<PrefetchKey, { short: string; long: string }>> = {
-  patient: { short: 'patient record', long: 'the Patient record' },
-  conditions: { short: 'conditions', long: 'conditions (the NPC diagnosis)' },
-  observations: { short: 'observations', long: 'observations (staging, plasma EBV DNA, ASL tumor blood flow, ICTOS and its radiomic features, tumor volume)' },
-  procedures: { short: 'procedures', long: 'procedures (radiotherapy, which dates the treatment start)' },
-  medicationAdministrations: { short: 'medication administrations', long: 'medication administrations (chemotherapy, which dates the treatment start)' },
-};
+const KEY_TEXT = EN.faults.data;
 
 /** Why a key failed, in a few words (summary); `detailed: false` leaves out what was found instead. */
 function shortReason(f: FaultKey, deadlineMs: number, detailed = true): string {
