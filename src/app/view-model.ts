@@ -11,7 +11,6 @@ import {
   intervalText,
   percentText,
   NOT_APPLICABLE_TEXT,
-  pValueText,
   tbfOutcomeText,
   recommendationEvidenceText,
   RESIDUAL_DIRECTION_TEXT,
@@ -22,7 +21,6 @@ import {
   LIU_LIMITATIONS,
   negativePredictiveValue,
   positivePredictiveValue,
-  POST_TBF_RESIDUAL_NOT_A_RULE,
   RECOMMENDATION_EVIDENCE,
   RISK_FACTORS,
   TBF_EVIDENCE,
@@ -42,6 +40,7 @@ import type { PatientRecord } from '../fhir/loader';
 import { observedResponse, observedResponseLines } from '../fhir/observed';
 import { missingNeeds } from '../fhir/needs';
 import { patientBannerFacts } from '../fhir/patient-banner';
+import { EN } from '../explain/messages';
 import { needLines } from '../explain/needs';
 import { SITE_CALIBRATION_LIMITATION, siteCalibrationStatement, siteRuleFigures, type SiteCalibration } from '../site-profiles';
 import { tbfGroups, tbfTimeline, type TbfGroupsModel, type TbfPoint, type TbfTimelineModel } from './chart';
@@ -167,7 +166,6 @@ export function formatNumber(x: number, maxDecimals = 4): string {
 }
 
 const pct = percentText;
-const pValue = pValueText;
 const ci = intervalText;
 
 function citation(id: PaperId): CitationModel {
@@ -329,7 +327,7 @@ function tbfSection(input: PageInput, rulesApply: boolean): PageModel['tbf'] {
   const delta = assessment.tbf['delta-tbf-response'];
   const out: string[] = input.calibration !== undefined ? [siteCalibrationStatement(input.calibration)] : [];
   if (typeof pre?.value === 'number' && typeof post?.value === 'number' && delta.kind !== 'insufficient-data') {
-    out.push(`\u0394TBF = Pre-TBF \u2212 Post-TBF = ${formatNumber(pre.value)} \u2212 ${formatNumber(post.value)} = ${formatNumber(delta.value)} mL/(100.g)/min, recomputed from the two measurements.`);
+    out.push(EN.tbf.delta(formatNumber(pre.value), formatNumber(post.value), formatNumber(delta.value)));
   }
   if (t.rtStart !== undefined && t.postWindowStart !== undefined) {
     out.push(`RT started ${t.rtStart.date}; the 40 Gy timepoint is reached on day ${t.postWindowDay ?? 25} of the schedule (${t.postWindowStart}), inferred from ${thresholds.tbf.postTbfTimepoint.dosePerFractionGy} Gy per fraction, ${thresholds.tbf.postTbfTimepoint.fractionsPerWeek} fractions a week.`);
@@ -338,9 +336,7 @@ function tbfSection(input: PageInput, rulesApply: boolean): PageModel['tbf'] {
   }
   const observed = observedResponse(extraction);
   if (observed !== undefined) out.push(...observedResponseLines(observed));
-  const nr = POST_TBF_RESIDUAL_NOT_A_RULE;
-  out.push(`Post-TBF is not used to predict residual tumor (cutoff ${nr.publishedCutoff}, AUC ${nr.auc.value}): it did not differ between the residual and non-residual groups (Table 4, ${pValue(nr.groupDifferenceP)}).`);
-  out.push(`Pre-TBF and \u0394TBF correlate with the tumor atrophy rate (r = ${LIU_COHORT.atrophyCorrelation.preTbf} and ${LIU_COHORT.atrophyCorrelation.deltaTbf}). Post-TBF and \u0394TBF come from the same 40 Gy MRI on which the response is assessed: for the response they are associations, not predictions. None of this is a treatment recommendation.`);
+  out.push(EN.tbf.postTbfNotARule, EN.tbf.associations);
   out.push(`Cohort: ${LIU_COHORT.n} patients, ${LIU_COHORT.design}, ${LIU_COHORT.period}; ${LIU_COHORT.treatment}. Protocol: ${LIU_COHORT.protocol.scanner}; ${LIU_COHORT.protocol.sequence}; post-labeling delay ${LIU_COHORT.protocol.postLabelingDelayMs} ms. Threshold set ${thresholds.tbf.id} (version ${thresholds.tbf.version}).`);
   const value = (x: number | string | undefined) => (typeof x === 'number' ? x : undefined);
   const deltaValue = delta.kind === 'insufficient-data' ? undefined : delta.value;

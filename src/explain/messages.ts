@@ -5,7 +5,7 @@
  * copy of the logic. The catalogue holds plain text of the project's own (no text from a record); the
  * cards render it as Markdown, the app as HTML, each escaping on its own side.
  */
-import type { InputId, Need, OrderableId } from '../core';
+import { LIU_COHORT, POST_TBF_RESIDUAL_NOT_A_RULE, pValueText, type InputId, type Need, type OrderableId } from '../core';
 import type { UnobtainableKey } from '../fhir/errors';
 import type { PrefetchKey } from '../fhir/prefetch';
 
@@ -23,6 +23,14 @@ export interface NeedContext {
 }
 
 export interface Messages {
+  readonly tbf: {
+    /** ΔTBF recomputed from the two measurements (the numbers already formatted). */
+    readonly delta: (pre: string, post: string, delta: string) => string;
+    /** Why Post-TBF is not a rule for residual tumor (Liu 2022 Table 4). */
+    readonly postTbfNotARule: string;
+    /** What the TBF values are associated with, and what they are not. */
+    readonly associations: string;
+  };
   readonly needs: {
     /** A few words for a need (the card summary lists them; the app's "Missing" list heads each line). */
     readonly label: (need: Need) => string;
@@ -62,6 +70,15 @@ function sizeText(bytes: number | undefined): string {
 
 /** English: the language of both papers and of the clinical contract. */
 export const EN: Messages = {
+  tbf: {
+    delta: (pre, post, delta) => `\u0394TBF = Pre-TBF \u2212 Post-TBF = ${pre} \u2212 ${post} = ${delta} mL/100 g/min, recomputed from the two measurements.`,
+    postTbfNotARule:
+      `Post-TBF is not used to predict residual tumor (cutoff ${POST_TBF_RESIDUAL_NOT_A_RULE.publishedCutoff}, AUC ${POST_TBF_RESIDUAL_NOT_A_RULE.auc.value}): ` +
+      `it did not differ between the residual and non-residual groups (Table 4, ${pValueText(POST_TBF_RESIDUAL_NOT_A_RULE.groupDifferenceP)}).`,
+    associations:
+      `Pre-TBF and \u0394TBF correlate with the tumor atrophy rate (r = ${LIU_COHORT.atrophyCorrelation.preTbf} and ${LIU_COHORT.atrophyCorrelation.deltaTbf}). ` +
+      'Post-TBF and \u0394TBF come from the same 40 Gy MRI on which the response is assessed: for the response they are associations, not predictions. None of this is a treatment recommendation.',
+  },
   needs: {
     label(need) {
       switch (need.topic) {

@@ -259,7 +259,7 @@ describe('when the FHIR server fails', () => {
         await page.clock.setFixedTime(new Date(s.now));
         await page.goto(launcher.ehrLaunchUrl(LAUNCH_URL(), launcher.registerLaunch({ patient: s.patientId })));
         await see(page, '.state-error', 'could not be read');
-        expect(await text(page, '.state-error')).toContain('observations: the FHIR server answered with an error (HTTP 503)');
+        expect(await text(page, '.state-error')).toContain('Observations (staging, plasma EBV DNA, ASL tumor blood flow, ICTOS and its radiomic features, tumor volume): the FHIR server failed (HTTP 503).');
         expect(await page.locator('#recommendation').count()).toBe(0);
         expect(await page.locator('#capture').isHidden()).toBe(true);
       } finally {

@@ -1,7 +1,6 @@
 /** The one card of a hook call whose data the EHR's FHIR server failed to give (docs/decisions/0007-fhir-faults.md). */
 import type { FaultKey } from '../../fhir/errors';
 import type { DraftOrderReview } from '../../fhir/orders';
-import type { PrefetchKey } from '../../fhir/prefetch';
 import { unavailableFinding } from '../basis';
 import { text, trusted, type Md } from '../markdown';
 import type { CardTemplates } from '../templates';

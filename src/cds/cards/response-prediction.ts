@@ -1,8 +1,9 @@
 /** The response-prediction card: the five tumor-blood-flow rules of Liu 2022, or a site threshold set (issue 17). */
-import { LIU_COHORT, LIU_LIMITATIONS, POST_TBF_RESIDUAL_NOT_A_RULE, RECIST_SHORT, RESIDUAL_RULES, TBF_EVIDENCE, TBF_RULE_IDS, ageText, isDecided, negativePredictiveValue, populationDoubts, positivePredictiveValue, RESIDUAL_DIRECTION_TEXT, RESPONSE_DIRECTION_TEXT, tbfOutcomeText, tbfOutlook, type TbfRuleResult } from '../../core';
+import { LIU_COHORT, LIU_LIMITATIONS, RECIST_SHORT, RESIDUAL_RULES, TBF_EVIDENCE, TBF_RULE_IDS, ageText, isDecided, negativePredictiveValue, populationDoubts, positivePredictiveValue, RESIDUAL_DIRECTION_TEXT, RESPONSE_DIRECTION_TEXT, tbfOutcomeText, tbfOutlook, type TbfRuleResult } from '../../core';
 import { observedResponse, observedResponseLines } from '../../fhir/observed';
 import { inputRows, tbfFindings, unusableLines } from '../basis';
 import { num, text, trusted, type Md } from '../markdown';
+import { EN } from '../../explain/messages';
 import { SITE_CALIBRATION_LIMITATION, siteCalibrationStatement, siteRuleFigures, type SiteCalibration } from '../../site-profiles';
 import { PATIENT_VIEW_OVERRIDE_REASONS } from '../vocabulary';
 import { type BuiltCard, type CardContext, TBF_KEYS, card, caveats, ci, citation, p, pct, populationSection, withCaveat } from './envelope';
@@ -97,7 +98,7 @@ function tbfRuleLines(ctx: CardContext): Md[] {
   const post = extraction.found['post-tbf'];
   const delta = ctx.assessment.tbf['delta-tbf-response'];
   if (typeof pre?.value === 'number' && typeof post?.value === 'number' && delta.kind !== 'insufficient-data') {
-    lines.push(trusted(`\u0394TBF = Pre-TBF \u2212 Post-TBF = ${num(pre.value)} \u2212 ${num(post.value)} = ${num(delta.value)} mL/100 g/min, recomputed from the two measurements.`));
+    lines.push(trusted(EN.tbf.delta(num(pre.value), num(post.value), num(delta.value))));
   }
   if (TBF_RULE_IDS.some((r) => ctx.assessment.tbf[r].kind === 'not-applicable' && (ctx.assessment.tbf[r] as { reason: string }).reason === 'induction-before-rt')) {
     lines.push(
@@ -106,17 +107,7 @@ function tbfRuleLines(ctx: CardContext): Md[] {
       ),
     );
   }
-  const nr = POST_TBF_RESIDUAL_NOT_A_RULE;
-  lines.push(
-    trusted(
-      `Post-TBF is not used to predict residual tumor (cutoff ${nr.publishedCutoff}, AUC ${nr.auc.value}): it did not differ between the residual and non-residual groups (Table 4, ${p(nr.groupDifferenceP)}).`,
-    ),
-  );
-  lines.push(
-    trusted(
-      `Pre-TBF and \u0394TBF correlate with the tumor atrophy rate (r = ${LIU_COHORT.atrophyCorrelation.preTbf} and ${LIU_COHORT.atrophyCorrelation.deltaTbf}). Post-TBF and \u0394TBF come from the same 40 Gy MRI on which the response is assessed: for the response they are associations, not predictions. None of this is a treatment recommendation.`,
-    ),
-  );
+  lines.push(trusted(EN.tbf.postTbfNotARule), trusted(EN.tbf.associations));
   return lines;
 }
 
