@@ -12,4 +12,5 @@ export * from './equations';
 export * from './assess';
 export * from './order-check';
 export * from './needs';
+export * from './cards-apply';
 export * from './evidence-text';

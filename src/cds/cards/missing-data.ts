@@ -6,7 +6,6 @@ import { trusted } from '../markdown';
 import { PATIENT_VIEW_OVERRIDE_REASONS } from '../vocabulary';
 import { EN } from '../../explain/messages';
 import { needLabels, needLines } from '../../explain/needs';
-import { missingNeeds } from '../../fhir/needs';
 import { suggestedServiceRequest } from '../../fhir/suggested-orders';
 import { type BuiltCard, type CardContext, ICTOS_KEYS, RISK_KEYS, STAGING_KEYS, card, caveats, citation, populationSection } from './envelope';
 
@@ -49,9 +48,8 @@ function missingSummaryList(labels: readonly string[]): string {
   return missing;
 }
 
-export function missingDataCard(ctx: CardContext): BuiltCard | undefined {
-  const needs = missingNeeds(ctx.extraction, ctx.assessment);
-  if (needs.length === 0) return undefined;
+/** The missing-data card for `needs` (not empty: src/core/cards-apply.ts decides that the card applies). */
+export function missingDataCard(ctx: CardContext, needs: readonly Need[]): BuiltCard {
   const lines = needLines(needs, ctx.extraction);
   const m = EN.needs;
   const suggestions = ordersFor(needs).map(({ orderable, needs: served }) => {

@@ -1,5 +1,6 @@
 /** The patient-view cards: which cards apply to an assessed patient, and the quiet card for a patient outside the studied population. */
-import { TBF_RULE_IDS } from '../../core';
+import { patientViewConclusions, type QuietPopulationReason } from '../../core';
+import { missingNeeds } from '../../fhir/needs';
 import { findingInputs } from '../basis';
 import type { Finding } from '../card-schema';
 import { trusted } from '../markdown';
@@ -8,10 +9,7 @@ import { missingDataCard } from './missing-data';
 import { responsePredictionCard } from './response-prediction';
 import { treatmentSelectionCard } from './treatment-selection';
 
-/** The population reasons that get one quiet card: a patient who otherwise looks like one the studies enrolled. */
-const QUIET_CARD_REASONS = new Set<string>(['recurrent-disease', 'n0', 'under-18']);
-
-const POPULATION_SUMMARY: Readonly<Record<'recurrent-disease' | 'n0' | 'under-18', string>> = {
+const POPULATION_SUMMARY: Readonly<Record<QuietPopulationReason, string>> = {
   'recurrent-disease': 'recurrent disease (the studies enrolled newly diagnosed, untreated patients)',
   n0: 'N0 (neither cohort had N0 patients)',
   'under-18': 'younger than 18 (the studies enrolled adults)',
@@ -22,7 +20,7 @@ const POPULATION_SUMMARY: Readonly<Record<'recurrent-disease' | 'n0' | 'under-18
  * (recurrent disease, N0, under 18; clinical-spec.md section 2, v2): why the rules do not apply. Other
  * out-of-scope patients (no NPC, M1, stage I–II) get no card (docs/decisions/0008-clinical-contract-v2.md).
  */
-function populationCard(ctx: CardContext, reason: 'recurrent-disease' | 'n0' | 'under-18'): BuiltCard {
+function populationCard(ctx: CardContext, reason: QuietPopulationReason): BuiltCard {
   const detail = ctx.templates.detail('population', {
     headline: trusted('Outside the studied population: NPC-CDS applies no rule'),
     population: populationSection(ctx),
@@ -34,21 +32,22 @@ function populationCard(ctx: CardContext, reason: 'recurrent-disease' | 'n0' | '
 }
 
 /**
- * The patient-view cards: none for a patient without NPC or outside the studied population (one quiet
- * card for recurrent disease, N0 or age under 18); otherwise treatment selection, response prediction and
- * what is missing, each when it applies.
+ * The patient-view cards, one per conclusion that applies (src/core/cards-apply.ts): none for a patient
+ * without NPC or outside the studied population (one quiet card for recurrent disease, N0 or age under
+ * 18); otherwise treatment selection, response prediction and what is missing, each when it applies.
  */
 export function patientViewCards(ctx: CardContext): BuiltCard[] {
-  const { assessment } = ctx;
-  const rec = assessment.recommendation;
-  if (assessment.population.kind === 'out-of-scope') {
-    return rec.kind === 'not-applicable' && QUIET_CARD_REASONS.has(rec.reason) ? [populationCard(ctx, rec.reason as 'recurrent-disease' | 'n0' | 'under-18')] : [];
-  }
-  const out: BuiltCard[] = [];
-  if (rec.kind === 'ict-ccrt' || rec.kind === 'ccrt-alone' || rec.kind === 'clinical-trial') out.push(treatmentSelectionCard(ctx, rec.kind));
-  const staged = !(rec.kind === 'not-applicable' && (rec.reason === 'staging-conflict' || rec.reason === 'ambiguous-edition'));
-  if (staged && TBF_RULE_IDS.some((r) => assessment.tbf[r].kind !== 'insufficient-data')) out.push(responsePredictionCard(ctx));
-  const missing = missingDataCard(ctx);
-  if (missing !== undefined) out.push(missing);
-  return out;
+  const needs = missingNeeds(ctx.extraction, ctx.assessment);
+  return patientViewConclusions(ctx.assessment, needs.length > 0).map((c) => {
+    switch (c.kind) {
+      case 'population':
+        return populationCard(ctx, c.reason);
+      case 'treatment-selection':
+        return treatmentSelectionCard(ctx, c.recommendation);
+      case 'response-prediction':
+        return responsePredictionCard(ctx);
+      case 'missing-data':
+        return missingDataCard(ctx, needs);
+    }
+  });
 }
