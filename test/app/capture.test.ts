@@ -446,8 +446,14 @@ describe('the Observations written', () => {
     expect([TARGET_UNITS.tbf, TARGET_UNITS.score, TARGET_UNITS.volume]).toEqual([ucumOf('tumor-blood-flow'), ucumOf('ictos'), ucumOf('primary-tumor-volume')]);
   });
 
-  test('use the displays of the published CodeSystem', () => {
-    for (const [code, display] of Object.entries(PROJECT_DISPLAYS)) expect(concepts.get(code)?.display).toBe(display);
+  test('carry the display the published CodeSystem gives their code', () => {
+    for (const obs of all(CTX)) {
+      const coding = obs.code.coding?.[0];
+      expect(coding?.display).toBeDefined();
+      expect(coding?.display).toBe(concepts.get(coding?.code ?? '')?.display);
+      expect(obs.code.text).toBe(coding?.display);
+    }
+    expect(Object.keys(PROJECT_DISPLAYS).length).toBe(concepts.size);
   });
 
   test('use a configured project CodeSystem URL', () => {
