@@ -9,7 +9,7 @@ import request from 'supertest';
 import { parseSmartAppConfig } from '../../src/app/app-config-schema';
 import { DEFAULT_THRESHOLDS } from '../../src/core';
 import { DEFAULT_SELECTION } from '../../src/fhir/selection';
-import { testApp, testConfig } from '../support/app';
+import { TEST_SMART_FHIR_DEADLINE_MS, testApp, testConfig } from '../support/app';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'npc-cds-app-routes-'));
 writeFileSync(path.join(dir, 'launch.html'), '<!doctype html><title>launch</title>');
@@ -22,7 +22,7 @@ describe('the SMART app under /app/', () => {
     const { app, close } = await testApp({ config: { smartApp } });
     const res = await request(app).get('/app/config.json').expect(200);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.body).toMatchObject({ clientId: 'npc-test', redirectUri: 'https://cds.example/app/index.html', standaloneIss: 'https://fhir.example/r4', allowedIss: ['https://fhir.example/r4'], fhirDeadlineMs: 15_000 });
+    expect(res.body).toMatchObject({ clientId: 'npc-test', redirectUri: 'https://cds.example/app/index.html', standaloneIss: 'https://fhir.example/r4', allowedIss: ['https://fhir.example/r4'], fhirDeadlineMs: TEST_SMART_FHIR_DEADLINE_MS });
     // (v2) with the data-selection settings, so that the app selects the data as the service does.
     expect(res.body.thresholds).toEqual(JSON.parse(JSON.stringify({ ...DEFAULT_THRESHOLDS, selection: DEFAULT_SELECTION })));
     expect(res.body.codes.projectSystem).toBe('https://npc-cds.org/fhir/CodeSystem/npc-biomarkers');

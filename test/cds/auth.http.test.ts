@@ -262,12 +262,12 @@ describe('the CDS Hooks Sandbox, its issuer trusted with its JWK Set pinned in a
 
   /**
    * The JSON log lines written while `action` ran. The request line is written on the response's `finish`
-   * event, which may come just after the client has read the response: wait for it (up to a second).
+   * event, which may come just after the client has read the response: wait for it (up to 10 s).
    */
   async function logsOf(action: () => Promise<unknown>): Promise<{ raw: string; parsed: Record<string, unknown>[] }> {
     const before = s.logs().length;
     await action();
-    for (let waited = 0; s.logs().length === before && waited < 1000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let waited = 0; s.logs().length === before && waited < 10_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     const lines = s.logs().slice(before);
     return { raw: lines.join(''), parsed: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
   }

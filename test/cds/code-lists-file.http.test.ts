@@ -12,7 +12,7 @@ import type { Card } from '../../src/cds/card-schema';
 import { loadConfig, type Config } from '../../src/config';
 import { PROJECT_CODE_SYSTEM } from '../../src/fhir/codes';
 import { findingsOf } from '../support/card-expectations';
-import { NO_EVENT_LOOP_SHEDDING, REPO_ROOT, scenario, scenarioClock, SERVICE_IDS, testApp } from '../support/app';
+import { NO_EVENT_LOOP_SHEDDING, REPO_ROOT, scenario, scenarioClock, SERVICE_IDS, TEST_FHIR_DEADLINE_MS, testApp } from '../support/app';
 import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
 import { loadBundle, resourcesOf } from '../support/scenarios';
 
@@ -33,7 +33,7 @@ function siteConfig(): Config {
   const dir = mkdtempSync(path.join(tmpdir(), 'npc-cds-site-'));
   const file = path.join(dir, 'code-lists.json');
   writeFileSync(file, JSON.stringify({ projectSystem: SITE_SYSTEM, ebvDna: [SITE_EBV] }));
-  return loadConfig({ DEMO: 'off', CODE_LISTS_FILE: file, ...NO_EVENT_LOOP_SHEDDING }, REPO_ROOT);
+  return { ...loadConfig({ DEMO: 'off', CODE_LISTS_FILE: file, ...NO_EVENT_LOOP_SHEDDING }, REPO_ROOT), fhirDeadlineMs: TEST_FHIR_DEADLINE_MS };
 }
 
 const conclusions = (cards: Card[]) => cards.map((c) => ({ summary: c.summary, findings: findingsOf(c).map(({ rule, outcome, value }) => ({ rule, outcome, value })) }));

@@ -15,28 +15,40 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { openSqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/store';
-import { draftOrdersFor, NO_EVENT_LOOP_SHEDDING } from '../support/app';
+import { draftOrdersFor, NO_EVENT_LOOP_SHEDDING, scenario, TEST_FHIR_DEADLINE_MS } from '../support/app';
 import { expectOrderCheckCards, expectPatientViewCards, findingsOf } from '../support/card-expectations';
 import { collapseSlashes, startCollapsingProxy, type CollapsingProxy } from '../support/collapsing-proxy';
-import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
-import { loadBundle, resourcesOf, scenarios, type Scenario } from '../support/scenarios';
+import type { FhirTestServer } from '../support/fhir-server';
+import { startScenarioServers, type ScenarioServers } from '../support/scenario-servers';
+import { scenarios, type Scenario } from '../support/scenarios';
+
+// Above the FHIR deadline of the configuration: a slow fetch fails as a card, not as a test timeout.
+jest.setTimeout(2 * TEST_FHIR_DEADLINE_MS);
 
 const TOKEN = 'ehr-access-token-behind-a-proxy';
 const templates = CardTemplates.load();
-let fhir: FhirTestServer;
-let proxy: CollapsingProxy;
+let servers: ScenarioServers;
+/** The proxy in front of each FHIR server (test/support/scenario-servers.ts: a few servers, several patients each). */
+const proxies = new Map<FhirTestServer, CollapsingProxy>();
 let store: Store;
 
+/** The FHIR server that holds the scenario, and the proxy in front of it. */
+function serversOf(s: Scenario): { fhir: FhirTestServer; proxy: CollapsingProxy } {
+  const fhir = servers.serverFor(s);
+  const proxy = proxies.get(fhir);
+  if (proxy === undefined) throw new Error(`no proxy for ${s.file}`);
+  return { fhir, proxy };
+}
+
 beforeAll(async () => {
-  fhir = await startFhirServer({ bearerToken: TOKEN });
-  await fhir.seed(scenarios.flatMap((s) => resourcesOf(loadBundle(s.file)).filter((r) => r.resourceType !== 'MedicationRequest')));
-  proxy = await startCollapsingProxy(fhir.baseUrl);
+  servers = await startScenarioServers({ bearerToken: TOKEN });
+  for (const fhir of servers.servers) proxies.set(fhir, await startCollapsingProxy(fhir.baseUrl));
   store = await openSqliteStore(':memory:');
 });
 afterAll(async () => {
   await store.close();
-  await proxy.close();
-  await fhir.close();
+  await Promise.all([...proxies.values()].map((proxy) => proxy.close()));
+  await servers.close();
 });
 
 describe('the test proxy rewrites URLs as smart-launcher-v2 does', () => {
@@ -51,6 +63,7 @@ describe('the test proxy rewrites URLs as smart-launcher-v2 does', () => {
   });
 
   test('an unencoded system URL in a search reaches the FHIR server with one slash, and finds nothing', async () => {
+    const { fhir, proxy } = serversOf(scenario('complete-pre-treatment-high-ictos'));
     fhir.requests.length = 0;
     const res = await fetch(`${proxy.baseUrl}/Observation?patient=hi-patient&code=http://loinc.org|21905-5`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const bundle = (await res.json()) as { entry?: unknown[] };
@@ -62,13 +75,20 @@ describe('the test proxy rewrites URLs as smart-launcher-v2 does', () => {
 });
 
 async function appFor(s: Scenario): Promise<Express> {
-  const config = { ...loadConfig({ LOG_LEVEL: 'silent', DEMO: 'off', ...NO_EVENT_LOOP_SHEDDING }, path.resolve(__dirname, '../..')), allowedFhirServers: [fhir.baseUrl, proxy.baseUrl], normalization: s.normalization };
+  const { fhir, proxy } = serversOf(s);
+  const config = {
+    ...loadConfig({ LOG_LEVEL: 'silent', DEMO: 'off', ...NO_EVENT_LOOP_SHEDDING }, path.resolve(__dirname, '../..')),
+    allowedFhirServers: [fhir.baseUrl, proxy.baseUrl],
+    fhirDeadlineMs: TEST_FHIR_DEADLINE_MS,
+    normalization: s.normalization,
+  };
   return buildApp({ config, store, logger: createLogger('silent'), templates, now: () => new Date(s.now) });
 }
 
 type Via = 'direct' | 'proxy';
 
 function body(s: Scenario, hook: string, via: Via, extraContext: Record<string, unknown> = {}) {
+  const { fhir, proxy } = serversOf(s);
   return {
     hook,
     hookInstance: randomUUID(),

@@ -576,7 +576,7 @@ describe('admin report', () => {
     expectError(res, 401, 'unauthorized', 'Authorization');
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     // The request line is written on the response's `finish` event, which may follow the client's read.
-    for (let waited = 0; t.logs().length === 0 && waited < 1000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let waited = 0; t.logs().length === 0 && waited < 10_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(t.logs().map((l) => JSON.parse(l) as unknown)).toEqual([expect.objectContaining({ level: 40, status: 401, route: '/admin/report', refused: { reason } })]);
     expect(t.logs().join('')).not.toContain('admin-token-for-tests');
     await t.close();

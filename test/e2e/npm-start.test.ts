@@ -6,7 +6,10 @@
  * from a card. Then the built server with a production setting (no demo at all), and in cluster mode
  * (WORKERS=2: two workers, one replaced when it dies, all stopped on SIGTERM).
  *
- * The processes get a clean environment, so that settings of the machine running the tests do not leak in.
+ * The processes get a clean environment, so that settings of the machine running the tests do not leak in,
+ * but for the timing settings a loaded test machine would trip (none of them is a production setting that
+ * turns the demo off): the event-loop bounds of load shedding are off (a busy machine is not the service's
+ * load; test/hardening/load-shed.http.test.ts tests them), and the FHIR deadlines are generous.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -15,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO_PATIENTS } from '../../src/demo/patients';
-import { REPO_ROOT } from '../support/app';
+import { NO_EVENT_LOOP_SHEDDING, REPO_ROOT, TEST_FHIR_DEADLINE_MS, TEST_SMART_FHIR_DEADLINE_MS } from '../support/app';
 import { inFreshPage, launchChromium, screenshot } from '../support/browser';
 
 jest.setTimeout(240_000);
@@ -26,7 +29,8 @@ interface Started {
   output(): string;
 }
 
-const baseEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', LOG_LEVEL: 'warn', ...extra });
+const TIMING = { ...NO_EVENT_LOOP_SHEDDING, FHIR_DEADLINE_MS: String(TEST_FHIR_DEADLINE_MS), SMART_FHIR_DEADLINE_MS: String(TEST_SMART_FHIR_DEADLINE_MS) };
+const baseEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', LOG_LEVEL: 'warn', ...TIMING, ...extra });
 
 /** Spawns `command`, resolving with the first URL printed on the line that matches `line` (rejects if the process ends first). */
 function start(command: string, args: readonly string[], env: NodeJS.ProcessEnv, line: RegExp, timeoutMs: number): Promise<Started> {

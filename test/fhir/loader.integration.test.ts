@@ -79,7 +79,8 @@ const ids = (resources: readonly { id?: string | undefined }[]): (string | undef
 describe('loading the patient record from a real FHIR server', () => {
   let server: FhirTestServer;
   let fetchRequest: LoadRequest;
-  const options = () => ({ allowedFhirServers: [server.baseUrl] });
+  // A generous deadline instead of the production one (3 s): these tests are about what is read, not how fast.
+  const options = () => ({ allowedFhirServers: [server.baseUrl], deadlineMs: 30_000 });
 
   /** What a CDS client does to satisfy the prefetch templates: run each query against its FHIR server. */
   async function prefetchFromServer(keys: readonly PrefetchKey[]): Promise<Record<string, unknown>> {

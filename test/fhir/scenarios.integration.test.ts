@@ -1,24 +1,27 @@
 /**
  * Every scenario fixture, fetched from a real in-process FHIR R4 server exactly as in production (no
- * prefetch), must give the same rule inputs as the same scenario handed over as prefetch.
+ * prefetch), must give the same rule inputs as the same scenario handed over as prefetch. The server holds
+ * other patients' data too (test/support/scenario-servers.ts).
  */
 import type { Bundle, FhirResource } from 'fhir/r4';
 import { assessPatient } from '../../src/core';
 import { extractInputs } from '../../src/fhir/extract';
 import { loadPatientRecord } from '../../src/fhir/loader';
-import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
+import { startScenarioServers, type ScenarioServers } from '../support/scenario-servers';
 import { loadBundle, resourcesOf, scenarios } from '../support/scenarios';
 
+/** The in-process server scans every stored resource per search: a generous deadline, this test is about equality, not speed. */
+const DEADLINE_MS = 30_000;
+// Above the deadline: a slow fetch fails as the loader's error, not as a test timeout.
+jest.setTimeout(2 * DEADLINE_MS);
+
 const TOKEN = 'scenario-token';
-let server: FhirTestServer;
+let servers: ScenarioServers;
 
 beforeAll(async () => {
-  server = await startFhirServer({ bearerToken: TOKEN });
-  // Draft orders are hook context, not chart data (test/fixtures/README.md): they are not stored.
-  const all = scenarios.flatMap((s) => resourcesOf(loadBundle(s.file)).filter((r) => r.resourceType !== 'MedicationRequest'));
-  await server.seed(all);
+  servers = await startScenarioServers({ bearerToken: TOKEN });
 });
-afterAll(() => server.close());
+afterAll(() => servers.close());
 
 /** The scenario as a CDS Hooks prefetch: one searchset Bundle per key, the Patient as a resource. */
 function asPrefetch(resources: FhirResource[], patientId: string): Record<string, unknown> {
@@ -38,8 +41,8 @@ function asPrefetch(resources: FhirResource[], patientId: string): Record<string
 
 describe.each(scenarios.map((s) => ({ s, name: s.file.replace('.bundle.json', '') })))('scenario $name', ({ s }) => {
   test('fetched from the FHIR server, it gives exactly the inputs and conclusions it gives as prefetch', async () => {
-    // The in-process server scans every stored resource per search: a generous deadline, this test is about equality, not speed.
-    const options = { allowedFhirServers: [server.baseUrl], deadlineMs: 15_000 };
+    const server = servers.serverFor(s);
+    const options = { allowedFhirServers: [server.baseUrl], deadlineMs: DEADLINE_MS };
     const fetched = await loadPatientRecord(
       { patientId: s.patientId, fhirServer: server.baseUrl, fhirAuthorization: { access_token: TOKEN, token_type: 'Bearer' } },
       options,

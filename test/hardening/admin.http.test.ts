@@ -18,7 +18,7 @@ afterAll(() => t.close());
 
 /** The request line of the last request (written on `finish`, which may follow the client's read). */
 async function lastRequestLine(): Promise<Record<string, unknown>> {
-  for (let waited = 0; waited < 1000; waited += 10) {
+  for (let waited = 0; waited < 10_000; waited += 10) {
     const lines = t.logs().map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'request');
     const last = lines.at(-1);
     if (last !== undefined) return last;

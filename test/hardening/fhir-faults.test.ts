@@ -22,9 +22,17 @@ import { findingsOf } from '../support/card-expectations';
 import { startFhirServer, type FhirTestServer } from '../support/fhir-server';
 import { loadBundle, resourcesOf } from '../support/scenarios';
 
-const DEADLINE_MS = 500;
-/** A behavioural bound (the deadline plus a generous margin for a loaded CI machine), not a benchmark. */
-const WITHIN_MS = 2000;
+/** The service's FHIR deadline here: the real server must answer the queries that do not fail within it, on a loaded machine too. */
+const DEADLINE_MS = 1000;
+/** When a slow fault would answer (never, in practice: the service abandons the request at the deadline). */
+const SLOW_ANSWER_MS = 60_000;
+/**
+ * A behavioural bound (the deadline plus a generous margin for a loaded CI machine, far below SLOW_ANSWER_MS:
+ * the service answered at its deadline, not when the server would have), not a benchmark.
+ */
+const WITHIN_MS = 10_000;
+
+jest.setTimeout(3 * WITHIN_MS);
 const TOKEN = 'ehr-token-for-fault-tests';
 const PATIENT_VIEW_FIXTURE = 'complete-pre-treatment-high-ictos';
 const ORDER_FIXTURE = 'order-induction-low-ictos';
@@ -96,11 +104,11 @@ const after = (ms: number, answer: Fault): Fault => (req, res) => {
 };
 
 /**
- * The requests the client cancelled, once `count` of them are seen (or after 1 s): the cancellation
+ * The requests the client cancelled, once `count` of them are seen (or after 10 s): the cancellation
  * reaches the server a moment after the service has answered.
  */
 async function abortsSeen(count: number): Promise<string[]> {
-  for (let waited = 0; abortedByClient.length < count && waited < 1000; waited += 20) {
+  for (let waited = 0; abortedByClient.length < count && waited < 10_000; waited += 20) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return [...abortedByClient];
@@ -130,7 +138,7 @@ interface FaultRow {
 const FAULTS: readonly FaultRow[] = [
   {
     name: 'answers only after the deadline',
-    fault: after(3000, (req, res) => send(res, 200, searchset([]))),
+    fault: after(SLOW_ANSWER_MS, (req, res) => send(res, 200, searchset([]))),
     reason: 'timeout',
     summaryWhy: `timed out after ${DEADLINE_MS} ms`,
     detailWhy: new RegExp(`did not answer within the ${DEADLINE_MS} ms deadline`),
@@ -286,7 +294,7 @@ beforeAll(async () => {
     await fhir.seed(resourcesOf(loadBundle(scenario(fixture).file)).filter((r) => r.resourceType !== 'MedicationRequest'));
   }
   // The first searches of a fresh in-memory server are slow (indexing): run every query once, so that the
-  // real server answers within the 500 ms deadline where the tests expect it to.
+  // real server answers within the deadline where the tests expect it to.
   for (const fixture of [PATIENT_VIEW_FIXTURE, ORDER_FIXTURE, PLATINUM_FIXTURE]) {
     const queries = prefetchQueries(scenario(fixture).patientId, DEFAULT_CODE_LISTS);
     await Promise.all(PREFETCH_KEYS.map((key) => fetch(`${fhir.baseUrl}/${queries[key]}`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.text())));
@@ -472,7 +480,7 @@ describe('the unavailable card’s wording', () => {
   });
 
   test('on order-select with the induction order selected, the same card is shown', async () => {
-    fault = after(3000, (req, res) => send(res, 200, searchset([])));
+    fault = after(SLOW_ANSWER_MS, (req, res) => send(res, 200, searchset([])));
 
     const c = await call('order-select', body('order-select'));
 

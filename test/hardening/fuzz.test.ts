@@ -10,7 +10,9 @@
  * found has a targeted test here.
  *
  * `FUZZ_SEED=n` replays a run (fast-check prints the seed and path of a failure); the default seed is
- * fixed so that the suite is deterministic. `npm run fuzz` runs many more cases (bench/fuzz.ts).
+ * fixed so that the suite is deterministic. The suite runs a short fuzz of {@link DEFAULT_CASES} cases;
+ * `FUZZ_CASES=n` runs n cases in the same shares (`FUZZ_CASES=4700` is the count the suite ran before it was
+ * shortened), and `npm run fuzz` runs many more against a server in a child process (bench/fuzz.ts).
  */
 import { once } from 'node:events';
 import type { Server } from 'node:http';
@@ -27,13 +29,19 @@ import { orderRequest, patientViewRequest, REPO_ROOT, scenario, scenarioClock, S
 import { fixtureSeeds, FuzzRequest, hookSeeds, testFamilies, type Family } from './fuzz-arbitraries';
 
 const SEED = process.env['FUZZ_SEED'] !== undefined && process.env['FUZZ_SEED'] !== '' ? Number(process.env['FUZZ_SEED']) : 20_260_601;
-/** Cases per family: 4,700 in all, about 45 s on two otherwise idle cores. */
-const RUNS: Readonly<Record<Family, number>> = { 'random-json': 1200, 'mutated-hook': 1800, 'mutated-feedback': 800, 'raw-body': 900 };
+/** Cases in all by default: a short fuzz, a few seconds; the long one is `npm run fuzz`. */
+const DEFAULT_CASES = 600;
+const CASES = process.env['FUZZ_CASES'] !== undefined && process.env['FUZZ_CASES'] !== '' ? Number(process.env['FUZZ_CASES']) : DEFAULT_CASES;
+if (!Number.isInteger(CASES) || CASES < 4) throw new Error(`FUZZ_CASES must be an integer of at least 4, not ${process.env['FUZZ_CASES'] ?? ''}`);
+/** Each family's share of the cases (1200, 1800, 800 and 900 of 4,700 before; bench/fuzz.ts uses about the same). */
+const SHARES: Readonly<Record<Family, number>> = { 'random-json': 12 / 47, 'mutated-hook': 18 / 47, 'mutated-feedback': 8 / 47, 'raw-body': 9 / 47 };
+const RUNS = Object.fromEntries(Object.entries(SHARES).map(([family, share]) => [family, Math.max(1, Math.round(CASES * share))])) as Readonly<Record<Family, number>>;
 const TIMEOUT_MS = 10_000;
 const COMPLETE = 'complete-pre-treatment-high-ictos';
 const ORDERS = 'order-induction-low-ictos';
 
-jest.setTimeout(120_000);
+// Per test, so per family: generous for a loaded machine (a case takes a few to some tens of milliseconds on an idle core).
+jest.setTimeout(120_000 + 100 * Math.max(...Object.values(RUNS)));
 
 let t: TestApp;
 let fhir: FhirStub;

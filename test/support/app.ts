@@ -33,10 +33,29 @@ export type HookName = keyof typeof SERVICE_IDS;
  */
 export const NO_EVENT_LOOP_SHEDDING = { MAX_EVENT_LOOP_DELAY_MS: '0', MAX_EVENT_LOOP_UTILIZATION: '0' } as const;
 
-/** The default configuration (empty environment but NO_EVENT_LOOP_SHEDDING), in memory and silent, then `overrides`. */
+/**
+ * The FHIR deadlines of a test configuration, instead of the production ones (FHIR_DEADLINE_MS 3 s,
+ * SMART_FHIR_DEADLINE_MS 15 s): generous, so that a loaded machine (the in-process FHIR server scans every
+ * stored resource per search, other test files run beside) never turns a fetch into a timeout. The tests of
+ * the deadline itself set their own.
+ */
+export const TEST_FHIR_DEADLINE_MS = 30_000;
+export const TEST_SMART_FHIR_DEADLINE_MS = 60_000;
+
+/**
+ * The default configuration (empty environment but NO_EVENT_LOOP_SHEDDING), in memory and silent, with the
+ * test deadlines, then `overrides`.
+ */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const defaults = loadConfig({ DEMO: 'off', ...NO_EVENT_LOOP_SHEDDING }, REPO_ROOT);
-  return { ...defaults, databasePath: ':memory:', logLevel: 'silent', ...overrides };
+  return {
+    ...defaults,
+    databasePath: ':memory:',
+    logLevel: 'silent',
+    fhirDeadlineMs: TEST_FHIR_DEADLINE_MS,
+    smartApp: { ...defaults.smartApp, fhirDeadlineMs: TEST_SMART_FHIR_DEADLINE_MS },
+    ...overrides,
+  };
 }
 
 export interface TestAppOptions {
