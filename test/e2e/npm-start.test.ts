@@ -282,7 +282,7 @@ describe('the built server with production settings or in cluster mode', () => {
         return pids.length === 2 && !pids.includes(workers[0] ?? 0) ? pids : undefined;
       });
       expect(replaced).toContain(workers[1]);
-      await until('the service answering after the restart', async () => ((await fetch(`${server.url}/health`)).ok ? true : undefined));
+      await until('the service answering after the restart', async () => ((await fetch(`${server.url}/health`).catch(() => undefined))?.ok === true ? true : undefined), 60_000);
     } finally {
       expect(await stop(server.child)).toBe(0);
     }
