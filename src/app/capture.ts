@@ -34,6 +34,7 @@ import {
 import {
   ASL_EQUATION,
   aslConstantsText,
+  DATE_FORMAT,
   ictosFormula,
   isCalendarDate,
   radiomicsTransaction as writeRadiomicsTransaction,
@@ -294,7 +295,6 @@ export const CAPTURE_FIELDS: Readonly<{ tbf: CaptureForm; radiomics: CaptureForm
 // Parsing and validation
 // ---------------------------------------------------------------------------------------------------
 
-const DATE_FORMAT = /^(\d{4})-(\d{2})-(\d{2})$/;
 const PLAIN_DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
 const DECIMAL_COMMA = /^[+-]?[\d.,]*,[\d.,]*$/;
 const EXPONENT = /^[+-]?(?:\d+\.?\d*|\.\d+)e[+-]?\d+$/i;

@@ -99,7 +99,8 @@ export const aslConstantsText = (c: AslConstants): string =>
   `λ = ${fmt(c.partitionCoefficient)} mL/g, α = ${fmt(c.labelingEfficiency)}, T1blood = ${fmt(c.t1BloodS)} s, ` +
   `PLD = ${fmt(c.postLabelingDelayS)} s, τ = ${fmt(c.labelDurationS)} s`;
 
-const DATE_FORMAT = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** YYYY-MM-DD, the only date form the capture accepts. */
+export const DATE_FORMAT = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** A real calendar date in YYYY-MM-DD (no 2026-02-30). */
 export function isCalendarDate(s: string): boolean {

@@ -20,11 +20,6 @@ export interface UnavailableContext extends CardBase {
 /** What each prefetch key carries, in the clinician's words: short for the summary, long for the detail. */
 const KEY_TEXT = EN.faults.data;
 
-/** Why a key failed, in a few words (summary); `detailed: false` leaves out what was found instead. */
-function shortReason(f: FaultKey, deadlineMs: number, detailed = true): string {
-  return EN.faults.short(f, deadlineMs, detailed);
-}
-
 /** Why a key failed, in a sentence (detail); a `found` type token is escaped like any text from outside. */
 function longReason(f: FaultKey, deadlineMs: number): Md {
   return trusted(EN.faults.long({ ...f, ...(f.found !== undefined ? { found: text(f.found, 80) } : {}) }, deadlineMs));
@@ -47,7 +42,7 @@ const WHY_MAX = 40;
 /** The summary under 140 characters: the failed data and the reason, shortened as needed. */
 function unavailableSummary(ctx: UnavailableContext, variant: 'patient-view' | 'order-check'): string {
   const why = (detailed: boolean) => {
-    const reasons = [...new Set(ctx.failures.map((f) => shortReason(f, ctx.deadlineMs, detailed)))];
+    const reasons = [...new Set(ctx.failures.map((f) => EN.faults.short(f, ctx.deadlineMs, detailed)))];
     return reasons.length === 1 ? (reasons[0] as string) : 'several faults';
   };
   const detailed = why(true);
