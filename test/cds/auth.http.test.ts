@@ -45,6 +45,8 @@ afterEach(() => {
 afterAll(async () => {
   await t.close();
   nock.enableNetConnect();
+  // nock patches node:http for the whole worker; later files in it must get the real one back.
+  nock.restore();
 });
 
 const feedbackBody = () => ({ feedback: [{ card: randomUUID(), outcome: 'overridden', outcomeTimestamp: '2026-06-01T10:00:00Z' }] });

@@ -33,6 +33,8 @@ afterEach(async () => {
 });
 afterAll(() => {
   nock.enableNetConnect();
+  // nock patches node:http for the whole worker; later files in it must get the real one back.
+  nock.restore();
 });
 
 /** Calls patient-view for the scenario and returns its missing-data card. */

@@ -56,6 +56,8 @@ afterEach(() => {
 afterAll(() => {
   nock.emitter.removeListener('no match', recordOutgoing);
   nock.enableNetConnect();
+  // nock patches node:http for the whole worker; later files in it must get the real one back.
+  nock.restore();
 });
 
 /** An error answer of the one error contract: JSON, the status, code and field, and no stack trace or file path. */

@@ -88,6 +88,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(started.map((s) => s.close()));
   nock.enableNetConnect();
+  // nock patches node:http for the whole worker; later files in it must get the real one back.
+  nock.restore();
 });
 
 describe('accepted algorithms', () => {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Bundle, BundleEntry, CapabilityStatement, Observation, OperationOutcome, Patient } from 'fhir/r4';
 import type { FhirTestServer } from '../../src/demo/fhir-server';
@@ -50,17 +51,29 @@ function pkce(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-/** A request with its target sent as written (fetch would resolve dot segments itself). */
+/**
+ * A request with its target sent as written, byte for byte, over a plain socket: fetch would resolve dot
+ * segments itself, and node:http may be wrapped by an interceptor that parses the target first. HTTP/1.0
+ * with `Connection: close`: the answer is not chunked and the server closes the socket after it (the
+ * request is written, not ended: a half-closed socket would be dropped before a proxied answer).
+ */
 function rawRequest(origin: string, method: string, target: string): Promise<{ status: number; contentType: string | undefined; body: string }> {
   const { hostname, port } = new URL(origin);
   return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, method, path: target }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks).toString() }));
+    const socket = connect({ host: hostname, port: Number(port) }, () => {
+      socket.write(`${method} ${target} HTTP/1.0\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`);
     });
-    req.on('error', reject);
-    req.end();
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const text = Buffer.concat(chunks).toString();
+      const headEnd = text.indexOf('\r\n\r\n');
+      const [statusLine = '', ...headerLines] = text.slice(0, headEnd).split('\r\n');
+      const header = (name: string): string | undefined =>
+        headerLines.find((line) => line.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
+      resolve({ status: Number(statusLine.split(' ')[1]), contentType: header('content-type'), body: text.slice(headEnd + 4) });
+    });
   });
 }
 

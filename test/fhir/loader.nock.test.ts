@@ -89,6 +89,8 @@ afterEach(() => {
 
 afterAll(() => {
   nock.enableNetConnect();
+  // nock patches node:http for the whole worker; later files in it must get the real one back.
+  nock.restore();
 });
 
 describe('fetching what the prefetch lacks, against FHIR server behaviour on demand', () => {

@@ -250,6 +250,8 @@ beforeEach(() => {
 
 afterAll(async () => {
   nock.enableNetConnect();
+  // nock patches node:http for the whole worker; later files in it must get the real one back.
+  nock.restore();
   await stub.close();
 });
 

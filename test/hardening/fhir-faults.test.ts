@@ -327,6 +327,8 @@ afterEach(() => {
 afterAll(async () => {
   nock.emitter.removeListener('no match', recordOutgoing);
   nock.enableNetConnect();
+  // nock patches node:http for the whole worker; later files in it must get the real one back.
+  nock.restore();
   for (const t of apps.values()) await t.close();
   await proxy.close();
   await elsewhere.close();

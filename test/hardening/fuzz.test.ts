@@ -135,6 +135,8 @@ afterAll(async () => {
   await t.close();
   await fhir.close();
   nock.enableNetConnect();
+  // nock patches node:http for the whole worker; later files in it must get the real one back.
+  nock.restore();
   const rows = [...tally].map(([family, c]) => {
     const statuses = [...c.statuses].sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${s}: ${n}`).join(', ');
     return `  ${family}: ${c.cases} cases (${statuses}); mean ${(c.ms / Math.max(1, c.cases)).toFixed(1)} ms, slowest ${c.slowest.toFixed(0)} ms`;

@@ -74,6 +74,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
   nock.enableNetConnect();
+  // nock patches node:http for the whole worker; later files in it must get the real one back.
+  nock.restore();
 });
 
 async function callAs(issuer: TestIssuer): Promise<Card[]> {
