@@ -37,6 +37,7 @@ import {
   DATE_FORMAT,
   ictosFormula,
   isCalendarDate,
+  TODAY_NOT_A_DATE,
   radiomicsTransaction as writeRadiomicsTransaction,
   signed as fmt,
   TBF_UNIT_TEXT,
@@ -302,7 +303,7 @@ const EXPONENT = /^[+-]?(?:\d+\.?\d*|\.\d+)e[+-]?\d+$/i;
 /** True when `s` is YYYY-MM-DD and a real calendar date. */
 
 function checkToday(today: string): void {
-  if (!isCalendarDate(today)) throw new RangeError('today must be a calendar date in YYYY-MM-DD');
+  if (!isCalendarDate(today)) throw new RangeError(TODAY_NOT_A_DATE);
 }
 
 type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };

@@ -6,29 +6,15 @@
  */
 import {
   CITATIONS,
-  DONG_LIMITATIONS,
+  decimalText,
   FEATURE_INPUT_ID,
-  intervalText,
-  percentText,
-  NOT_APPLICABLE_TEXT,
-  tbfOutcomeText,
-  recommendationEvidenceText,
-  RESIDUAL_DIRECTION_TEXT,
-  RESPONSE_DIRECTION_TEXT,
-  tbfOutlook,
   ICTOS_FEATURES,
-  LIU_COHORT,
-  LIU_LIMITATIONS,
-  negativePredictiveValue,
-  positivePredictiveValue,
-  RECOMMENDATION_EVIDENCE,
   RISK_FACTORS,
   TBF_EVIDENCE,
   TBF_RULE_IDS,
   type Assessment,
   type Citation,
   type FactorState,
-  type IctosFeature,
   type PaperId,
   type RiskFactor,
   type ThresholdSets,
@@ -40,8 +26,13 @@ import type { PatientRecord } from '../fhir/loader';
 import { observedResponse, observedResponseLines } from '../fhir/observed';
 import { missingNeeds } from '../fhir/needs';
 import { patientBannerFacts } from '../fhir/patient-banner';
-import { EN } from '../explain/messages';
+import { EN } from '../explain/en';
 import { needLines } from '../explain/needs';
+import { ictosFormula, ictosResult } from '../explain/ictos';
+import { plainText } from '../explain/phrase';
+import { recommendationText } from '../explain/recommendation';
+import { riskFactorLabel, riskRule } from '../explain/risk';
+import { tbfOutcomeText, tbfRuleEvidence, tbfSummary, tbfValueText } from '../explain/tbf';
 import { SITE_CALIBRATION_LIMITATION, siteCalibrationStatement, siteRuleFigures, type SiteCalibration } from '../site-profiles';
 import { tbfGroups, tbfTimeline, type TbfGroupsModel, type TbfPoint, type TbfTimelineModel } from './chart';
 
@@ -161,12 +152,7 @@ export interface PageModel {
 const lines = (xs: readonly string[]): Line[] => xs.map((text) => ({ text }));
 
 /** Up to four decimals, without binary noise (157.52 − 100 prints as 57.52). */
-export function formatNumber(x: number, maxDecimals = 4): string {
-  return Number.isFinite(x) ? String(Number(x.toFixed(maxDecimals))) : String(x);
-}
-
-const pct = percentText;
-const ci = intervalText;
+export const formatNumber = decimalText;
 
 function citation(id: PaperId): CitationModel {
   const c: Citation = CITATIONS[id];
@@ -291,32 +277,18 @@ function tbfRules(assessment: Assessment, calibration: SiteCalibration | undefin
   return TBF_RULE_IDS.map((rule) => {
     const result = assessment.tbf[rule];
     const ev = TBF_EVIDENCE[rule];
-    const c = ev.counts;
-    const evidence =
-      calibration !== undefined
-        ? `${siteRuleFigures(calibration.rules[rule], calibration)} Rule: ${ev.source}.`
-        : `AUC ${ev.auc.value} (95% CI ${ci(ev.auc.ci)}), sensitivity ${ev.sensitivity}, specificity ${ev.specificity}; ` +
-      `above the cutoff ${c.truePositive} of ${c.truePositive + c.falsePositive} had ${ev.favorableOutcome} (PPV ${pct(positivePredictiveValue(c))}); ` +
-      `at or below, ${c.trueNegative} of ${c.trueNegative + c.falseNegative} had ${ev.unfavorableOutcome} (NPV ${pct(negativePredictiveValue(c))}). ${ev.source}.`;
     return {
       rule,
       parameter: ev.parameter,
-      value: result.kind === 'insufficient-data' ? `not available (missing ${result.missing.map((m) => INPUT_LABELS[m]).join(', ')})` : formatNumber(result.value),
+      value: tbfValueText(result),
       cutoff: `> ${formatNumber(result.cutoff)}`,
       outcome: tbfOutcomeText(result),
       outcomeClass: OUTCOME_CLASS[result.kind],
       predicts: ev.favorableOutcome,
-      evidence,
-      strength: ev.strength,
+      evidence: calibration !== undefined ? `${siteRuleFigures(calibration.rules[rule], calibration)} Rule: ${ev.source}.` : tbfRuleEvidence(rule),
+      strength: EN.rules.strength[ev.strength],
     };
   });
-}
-
-function tbfSummary(assessment: Assessment, rulesApply: boolean): string {
-  if (!rulesApply) return 'The tumor blood flow rules are not applied (see the population above).';
-  const { response, residual, weakOnly } = tbfOutlook(assessment.tbf);
-  if (response === 'none' && residual === 'none') return 'No tumor blood flow rule can be applied yet: a pre-treatment ASL-MRI measurement is needed.';
-  return `Tumor blood flow ${RESPONSE_DIRECTION_TEXT[response]}${weakOnly ? ' (weak rule: Post-TBF alone)' : ''}; ${RESIDUAL_DIRECTION_TEXT[residual]}.`;
 }
 
 function tbfSection(input: PageInput, rulesApply: boolean): PageModel['tbf'] {
@@ -330,14 +302,15 @@ function tbfSection(input: PageInput, rulesApply: boolean): PageModel['tbf'] {
     out.push(EN.tbf.delta(formatNumber(pre.value), formatNumber(post.value), formatNumber(delta.value)));
   }
   if (t.rtStart !== undefined && t.postWindowStart !== undefined) {
-    out.push(`RT started ${t.rtStart.date}; the 40 Gy timepoint is reached on day ${t.postWindowDay ?? 25} of the schedule (${t.postWindowStart}), inferred from ${thresholds.tbf.postTbfTimepoint.dosePerFractionGy} Gy per fraction, ${thresholds.tbf.postTbfTimepoint.fractionsPerWeek} fractions a week.`);
+    const timepoint = thresholds.tbf.postTbfTimepoint;
+    out.push(EN.rules.fortyGy(t.rtStart.date, t.postWindowDay ?? 25, t.postWindowStart, timepoint.dosePerFractionGy, timepoint.fractionsPerWeek));
   } else {
-    out.push('No RT start recorded: no measurement can be placed at the 40 Gy timepoint.');
+    out.push(EN.rules.noRtStart);
   }
   const observed = observedResponse(extraction);
   if (observed !== undefined) out.push(...observedResponseLines(observed));
   out.push(EN.tbf.postTbfNotARule, EN.tbf.associations);
-  out.push(`Cohort: ${LIU_COHORT.n} patients, ${LIU_COHORT.design}, ${LIU_COHORT.period}; ${LIU_COHORT.treatment}. Protocol: ${LIU_COHORT.protocol.scanner}; ${LIU_COHORT.protocol.sequence}; post-labeling delay ${LIU_COHORT.protocol.postLabelingDelayMs} ms. Threshold set ${thresholds.tbf.id} (version ${thresholds.tbf.version}).`);
+  out.push(EN.rules.cohort, plainText(EN.rules.thresholdSet(thresholds.tbf.id, thresholds.tbf.version)));
   const value = (x: number | string | undefined) => (typeof x === 'number' ? x : undefined);
   const deltaValue = delta.kind === 'insufficient-data' ? undefined : delta.value;
   return {
@@ -360,134 +333,54 @@ function tbfSection(input: PageInput, rulesApply: boolean): PageModel['tbf'] {
     rules: rulesApply ? tbfRules(assessment, input.calibration) : [],
     summary: tbfSummary(assessment, rulesApply),
     lines: lines(out),
-    limitations: lines([...(input.calibration !== undefined ? [SITE_CALIBRATION_LIMITATION] : []), ...LIU_LIMITATIONS]),
+    limitations: lines([...(input.calibration !== undefined ? [SITE_CALIBRATION_LIMITATION] : []), ...EN.limitations.liu]),
     citation: citation('liu-2022'),
   };
 }
 
 // ---- ICTOS, risk, recommendation ---------------------------------------------------------------
 
-const FEATURE_LABEL: Readonly<Record<IctosFeature, string>> = {
-  skewness: 'Skewness',
-  glcmVariance: 'GLCM variance',
-  glrlmLrhgle: 'GLRLM LRHGLE',
-};
-
 function ictosSection(input: PageInput, rulesApply: boolean): PageModel['ictos'] {
   const { ictos } = input.assessment;
-  const set = input.thresholds.ictos;
-  const terms = ICTOS_FEATURES.map((f, i) => {
-    const c = set.coefficients[f];
-    return `${c < 0 ? '\u2212' : i === 0 ? '' : '+'}${i === 0 ? '' : ' '}${formatNumber(Math.abs(c))} \u00d7 ${FEATURE_LABEL[f]}`;
-  });
-  const formula =
-    `ICTOS = ${terms.join(' ')}, on z-scored features of the primary tumor on pre-treatment contrast-enhanced T1-weighted MRI; ` +
-    `high when > ${formatNumber(set.cutoff)}, low when \u2264 ${formatNumber(set.cutoff)} (threshold set ${set.id}).`;
-  if (!rulesApply) {
-    return { available: false, result: 'ICTOS is not applied (see the population above).', formula, features: [], hasFeatures: false, total: '' };
-  }
-  if (ictos.kind === 'insufficient-data') {
-    return {
-      available: false,
-      result: `ICTOS cannot be computed: missing ${ictos.missing.map((m) => INPUT_LABELS[m]).join(', ')}.`,
-      formula,
-      features: [],
-      hasFeatures: false,
-      total: '',
-    };
-  }
-  const from = { score: 'the recorded ICTOS Observation', 'z-features': 'the three z-scored features', 'raw-features': 'the raw features with the site normalization' }[ictos.source];
+  const formula = plainText(ictosFormula(input.thresholds.ictos));
+  if (!rulesApply) return { available: false, result: EN.ictos.notApplied, formula, features: [], hasFeatures: false, total: '' };
+  const result = plainText(ictosResult(ictos));
+  if (ictos.kind === 'insufficient-data') return { available: false, result, formula, features: [], hasFeatures: false, total: '' };
   const features = ictos.features;
   const rows =
     features === undefined
       ? []
       : ICTOS_FEATURES.map((f) => ({
-          label: `${FEATURE_LABEL[f]} (${FEATURE_INPUT_ID[f]})`,
+          label: `${EN.ictos.feature[f]} (${FEATURE_INPUT_ID[f]})`,
           z: formatNumber(features[f].z),
           coefficient: formatNumber(features[f].coefficient),
           contribution: formatNumber(features[f].contribution),
         }));
-  return {
-    available: true,
-    result: `ICTOS ${formatNumber(ictos.score)} from ${from}: ${ictos.kind} ICTOS.`,
-    formula,
-    features: rows,
-    hasFeatures: rows.length > 0,
-    total: formatNumber(ictos.score),
-  };
+  return { available: true, result, formula, features: rows, hasFeatures: rows.length > 0, total: formatNumber(ictos.score) };
 }
-
-const STATE_TEXT: Readonly<Record<FactorState, string>> = { present: 'present', absent: 'absent', unknown: 'unknown' };
 
 function riskSection(input: PageInput, rulesApply: boolean): PageModel['risk'] {
   const { risk } = input.assessment;
   const { extraction } = input;
   const rf = input.thresholds.ictos.riskFactors;
-  const labels: Readonly<Record<RiskFactor, string>> = {
-    t4: 'T4 (vs T1\u2013T3)',
-    'n2-n3': 'N2\u2013N3 (vs N0\u2013N1)',
-    'tumor-volume-34ml': `Primary tumor volume \u2265 ${formatNumber(rf.tumorVolumeMl)} mL`,
-    'ebv-dna-2000': `Plasma EBV DNA \u2265 ${formatNumber(rf.ebvDnaCopiesPerMl)} copies/mL`,
-  };
   const key: Readonly<Record<RiskFactor, ExtractKey>> = { t4: 't-category', 'n2-n3': 'n-category', 'tumor-volume-34ml': 'tumor-volume', 'ebv-dna-2000': 'ebv-dna' };
   const state = (f: RiskFactor): FactorState => (risk.present.includes(f) ? 'present' : risk.absent.includes(f) ? 'absent' : 'unknown');
   const factors = RISK_FACTORS.map((f) => {
     const e = extraction.found[key[f]];
     const basis =
       e === undefined
-        ? `${INPUT_LABELS[key[f]]} not recorded`
+        ? EN.risk.notRecorded(INPUT_LABELS[key[f]])
         : `${INPUT_LABELS[key[f]]} ${String(valueWithComparator(e))}${e.unit !== undefined && e.unit !== '' ? ` ${e.unit}` : ''} (${e.provenance.reference}, ${e.provenance.effective})`;
-    return { label: labels[f], state: state(f), stateText: STATE_TEXT[state(f)], basis };
+    return { label: riskFactorLabel(f, rf), state: state(f), stateText: EN.risk.state[state(f)], basis };
   });
-  const rule0 = `Clinical risk among low-ICTOS patients (Dong 2019): high when more than ${formatNumber(rf.highRiskMoreThan)} of the four factors are present; unknown factors are never counted as absent (staging by AJCC 7th edition in the study).`;
-  const rule = rule0;
-  if (!rulesApply) return { factors: [], rule, result: 'The clinical risk is not assessed (see the population above).' };
-  const result = { high: 'High risk', low: 'Low risk', indeterminate: 'Indeterminate: the unknown factors could change the result' }[risk.kind];
-  return { factors, rule, result: `${result} (${risk.present.length} present, ${risk.absent.length} absent, ${risk.unknown.length} unknown).` };
+  const rule = riskRule(rf);
+  if (!rulesApply) return { factors: [], rule, result: EN.risk.notAssessed };
+  return { factors, rule, result: EN.risk.result(risk.kind, risk.present.length, risk.absent.length, risk.unknown.length) };
 }
 
 function recommendationSection(input: PageInput, rulesApply: boolean): PageModel['recommendation'] {
-  const rec = input.assessment.recommendation;
-  const base = { evidence: [] as Line[], limitations: lines(DONG_LIMITATIONS), citation: citation('dong-2019') };
-  if (!rulesApply || (rec.kind === 'not-applicable' && rec.reason !== 'treatment-started')) {
-    const why = rec.kind === 'not-applicable' && rec.reason !== 'treatment-started' ? NOT_APPLICABLE_TEXT[rec.reason] : 'the patient is outside the studied population.';
-    return { ...base, kind: 'not-applicable', heading: 'No recommendation', text: `No recommendation is made: ${why}` };
-  }
-  switch (rec.kind) {
-    case 'not-applicable': {
-      const start = input.extraction.treatment.start;
-      return {
-        ...base,
-        kind: 'not-applicable',
-        heading: 'No recommendation: treatment has started',
-        text: `Treatment started${start !== undefined ? ` on ${start.date} (${start.reference})` : ''}. The choice of induction chemotherapy (Dong 2019) is made before any treatment.`,
-      };
-    }
-    case 'insufficient-data':
-      return {
-        ...base,
-        kind: 'insufficient-data',
-        heading: 'No recommendation: data missing',
-        text: `ICTOS is needed and cannot be computed. Missing: ${rec.missing.map((m) => INPUT_LABELS[m]).join(', ')}.`,
-      };
-    case 'undetermined':
-      return {
-        ...base,
-        kind: 'undetermined',
-        heading: 'Undetermined: low ICTOS, clinical risk unknown',
-        text: `Low ICTOS; whether the clinical risk is high depends on: ${rec.missing.map((m) => INPUT_LABELS[m]).join(', ')}.`,
-      };
-    default: {
-      const ev = RECOMMENDATION_EVIDENCE[rec.kind];
-      return {
-        ...base,
-        kind: rec.kind,
-        heading: ev.label,
-        text: `${ev.label}. Evidence: ${ev.source}.${ev.validated ? '' : ' Not yet validated in larger populations, in the authors\u2019 words.'} An option with its evidence, not a directive.`,
-        evidence: lines(recommendationEvidenceText(rec.kind)),
-      };
-    }
-  }
+  const r = recommendationText(input.assessment, input.extraction, rulesApply);
+  return { kind: r.kind, heading: r.heading, text: r.text, evidence: lines(r.evidence), limitations: lines(EN.limitations.dong), citation: citation('dong-2019') };
 }
 
 /** The whole page. */

@@ -3,6 +3,9 @@
  * reaches a template is an `Md` value: either text escaped here, or the project's own Markdown marked
  * as such. The brand makes an unescaped FHIR string a type error rather than an injection.
  */
+import { decimalText } from '../core';
+import type { Phrase } from '../explain/phrase';
+
 declare const MD: unique symbol;
 export type Md = string & { readonly [MD]: true };
 
@@ -48,6 +51,14 @@ export function link(label: string, url: string): Md {
   return `[${text(label)}](${url})` as Md;
 }
 
+/**
+ * A phrase of the message catalogue (src/explain/phrase.ts) as Markdown: the project's own words as they
+ * are, an emphasised word in bold, a value from the configuration or a record escaped as text.
+ */
+export function phraseMd(p: Phrase): Md {
+  return p.map((s) => (typeof s === 'string' ? s : 'strong' in s ? `**${s.strong}**` : text(s.value, 600))).join('') as Md;
+}
+
 /** Plain text for a card summary: control characters removed, whitespace collapsed. */
 export function plain(value: string): string {
   // eslint-disable-next-line no-control-regex
@@ -60,5 +71,5 @@ export function plain(value: string): string {
  */
 export function num(value: number, maxDecimals = 4): Md {
   if (!Number.isFinite(value)) return text(String(value));
-  return String(Number(value.toFixed(maxDecimals))) as Md;
+  return decimalText(value, maxDecimals) as Md;
 }

@@ -20,12 +20,15 @@ export const CARD_TOPICS: Readonly<Record<CardKind, Coding>> = {
   population: { system: CARD_TOPIC_SYSTEM, code: 'outside-studied-population', display: 'NPC decision support not applied: outside the studied population' },
 };
 
+const ICTOS_NOT_APPLICABLE: Coding = { system: OVERRIDE_REASON_SYSTEM, code: 'ictos-not-applicable', display: 'ICTOS not applicable (MRI protocol or normalization differs from the study)' };
+const OTHER_CLINICAL_REASON: Coding = { system: OVERRIDE_REASON_SYSTEM, code: 'other-clinical-reason', display: 'Other clinical reason (see comment)' };
+
 /** Override reasons offered on warning cards (the order check). */
 export const OVERRIDE_REASONS: readonly Coding[] = [
   { system: OVERRIDE_REASON_SYSTEM, code: 'tumor-board-decision', display: 'Multidisciplinary tumor board decided on induction chemotherapy' },
   { system: OVERRIDE_REASON_SYSTEM, code: 'trial-protocol', display: 'Treated within a clinical trial protocol' },
-  { system: OVERRIDE_REASON_SYSTEM, code: 'ictos-not-applicable', display: 'ICTOS not applicable (MRI protocol or normalization differs from the study)' },
-  { system: OVERRIDE_REASON_SYSTEM, code: 'other-clinical-reason', display: 'Other clinical reason (see comment)' },
+  ICTOS_NOT_APPLICABLE,
+  OTHER_CLINICAL_REASON,
 ];
 
 /**
@@ -35,7 +38,7 @@ export const OVERRIDE_REASONS: readonly Coding[] = [
 export const PATIENT_VIEW_OVERRIDE_REASONS: readonly Coding[] = [
   { system: OVERRIDE_REASON_SYSTEM, code: 'data-incorrect', display: 'The data shown are incorrect or incomplete' },
   { system: OVERRIDE_REASON_SYSTEM, code: 'already-decided', display: 'Treatment already decided (e.g. by the tumor board)' },
-  { system: OVERRIDE_REASON_SYSTEM, code: 'ictos-not-applicable', display: 'ICTOS not applicable (MRI protocol or normalization differs from the study)' },
+  ICTOS_NOT_APPLICABLE,
   { system: OVERRIDE_REASON_SYSTEM, code: 'tbf-not-applicable', display: 'TBF not comparable (scanner or ASL protocol differs from the study)' },
-  { system: OVERRIDE_REASON_SYSTEM, code: 'other-clinical-reason', display: 'Other clinical reason (see comment)' },
+  OTHER_CLINICAL_REASON,
 ];

@@ -3,12 +3,10 @@
  * escape them into Markdown) and the SMART app (which escapes them into HTML). Sources: Dong 2019
  * Results and Discussion (doi 10.1186/s12916-019-1422-6).
  */
-import type { PopulationNotApplicableReason } from './assess';
 import type { RecistCategory } from './equations';
-import { DONG_COHORTS, DONG_SURVIVAL, TBF_EVIDENCE, type PValue } from './evidence';
+import { TBF_EVIDENCE, type PValue } from './evidence';
 import { LIU_AGE_RANGE, MINIMUM_AGE_YEARS, type AgeStatus, type OutOfScopeReason, type PopulationDoubt } from './population';
-import type { RecommendationKind } from './recommendation';
-import { isDecided, type TbfNotApplicableReason, type TbfRuleResult } from './tbf';
+import { isDecided, type TbfRuleResult } from './tbf';
 import type { TbfRuleId } from './thresholds';
 
 /** "p < 0.001", "p = 0.31". */
@@ -26,6 +24,11 @@ export function scoreText(x: number): string {
   return String(Number(x.toFixed(digits)));
 }
 
+/** A number with up to `maxDecimals` decimals, without trailing zeros or binary noise (157.52 − 100 prints as 57.52). */
+export function decimalText(x: number, maxDecimals = 4): string {
+  return Number.isFinite(x) ? String(Number(x.toFixed(maxDecimals))) : String(x);
+}
+
 /** "0.06–0.51". */
 export const intervalText = (c: readonly number[]): string => `${c[0]}\u2013${c[1]}`;
 
@@ -35,33 +38,6 @@ export const hazardRatioText = (h: { readonly value: number; readonly ci: readon
 
 /** A proportion as a percentage with one decimal: 0.8378 → "83.8%". */
 export const percentText = (x: number): string => `${Math.round(x * 1000) / 10}%`;
-
-/** The evidence shown with each recommendation tier (clinical-spec.md R7), with the cohorts and the trial's regimen. */
-export function recommendationEvidenceText(kind: RecommendationKind): string[] {
-  const s = DONG_SURVIVAL;
-  const hr = hazardRatioText;
-  const byKind: Record<RecommendationKind, string[]> = {
-    'ict-ccrt': [
-      `Validation cohort, high ICTOS (n = ${s.validationHighIctos.n}): 5-year failure-free survival (FFS) ${s.validationHighIctos.ffs5y.ictCcrt}% with ICT + CCRT vs ${s.validationHighIctos.ffs5y.ccrtAlone}% with CCRT alone; FFS ${hr(s.validationHighIctos.hr)}.`,
-      `Absolute FFS benefit ${s.validationHighIctos.absoluteBenefit.y3} percentage points at 3 years and ${s.validationHighIctos.absoluteBenefit.y5} percentage points at 5 years.`,
-    ],
-    'ccrt-alone': [
-      `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): additional induction chemotherapy was not associated with a significant failure-free survival benefit, FFS ${hr(s.validationLowIctos.hr)}; the interval includes a benefit.`,
-      `Low ICTOS and low risk: 5-year FFS ${s.lowIctosLowRisk.ffs5y}%; induction chemotherapy not associated with a significant benefit, ${hr(s.lowIctosLowRisk.ictHr)}.`,
-      'Not yet validated in larger populations, in the authors\u2019 words; the risk stratification of low-ICTOS patients was exploratory.',
-    ],
-    'clinical-trial': [
-      `Low ICTOS and high risk: 5-year FFS ${s.lowIctosHighRisk.ffs5y}%; induction chemotherapy not associated with a significant benefit, ${hr(s.lowIctosHighRisk.ictHr)}; high vs low risk ${hr(s.riskHr)}.`,
-      `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): FFS ${hr(s.validationLowIctos.hr)} for induction chemotherapy; \u201cit was not possible to conclude that CCRT alone was sufficient\u201d (Dong 2019 Results).`,
-      'Not yet validated in larger populations, in the authors\u2019 words; the risk stratification of low-ICTOS patients was exploratory.',
-    ],
-  };
-  return [
-    ...byKind[kind],
-    `Training cohort n = ${DONG_COHORTS.training.n} (${DONG_COHORTS.training.design}); treatment interaction ${pValueText(DONG_COHORTS.training.interactionP)} (training), ${pValueText(DONG_COHORTS.validation.interactionP)} (validation, ${DONG_COHORTS.validation.design}, median follow-up ${DONG_COHORTS.validation.medianFollowUpMonths} months).`,
-    `Induction regimen of the trial: ${DONG_COHORTS.inductionRegimen}.`,
-  ];
-}
 
 /** Where a group of TBF rules points: all favorable, all unfavorable, split, or no result. */
 export type TbfDirection = 'favorable' | 'unfavorable' | 'mixed' | 'none';
@@ -96,44 +72,6 @@ export function tbfOutlook(tbf: Readonly<Record<TbfRuleId, TbfRuleResult>>): Tbf
     weakOnly: response !== 'none' && !isDecided(tbf['pre-tbf-response']) && !isDecided(tbf['delta-tbf-response']),
   };
 }
-
-/**
- * The outcome of one TBF rule in words: a prediction for Pre-TBF and the residual rules, an association on
- * the same 40 Gy MRI for Post-TBF and ΔTBF against the response (clinical-spec.md section 5, v2).
- */
-export function tbfOutcomeText(result: TbfRuleResult): string {
-  const ev = TBF_EVIDENCE[result.rule];
-  switch (result.kind) {
-    case 'insufficient-data':
-      return 'insufficient data';
-    case 'not-applicable':
-      return TBF_NOT_APPLICABLE_TEXT[result.reason];
-    default: {
-      const outcome = result.kind === 'favorable' ? ev.favorableOutcome : ev.unfavorableOutcome;
-      return ev.reading === 'association' ? `${result.kind}: was associated with ${outcome} on the same 40 Gy MRI` : `${result.kind}: ${outcome}`;
-    }
-  }
-}
-
-/** Why a TBF rule with a value is not read as favorable or unfavorable. */
-export const TBF_NOT_APPLICABLE_TEXT: Readonly<Record<TbfNotApplicableReason, string>> = {
-  'induction-before-rt': 'not applicable: induction chemotherapy before RT (Liu 2022 studied concurrent chemoradiotherapy only)',
-  'outcome-due': 'no longer a prediction: the residual-tumor assessment after CRT is due or recorded',
-};
-
-export const RESPONSE_DIRECTION_TEXT: Readonly<Record<TbfDirection, string>> = {
-  favorable: 'favors partial response at 40 Gy',
-  unfavorable: 'favors stable disease at 40 Gy',
-  mixed: 'mixed signals for response at 40 Gy',
-  none: 'response at 40 Gy not assessable',
-};
-
-export const RESIDUAL_DIRECTION_TEXT: Readonly<Record<TbfDirection, string>> = {
-  favorable: 'favors no residual tumor after CRT',
-  unfavorable: 'favors residual tumor after CRT',
-  mixed: 'mixed signals for residual tumor',
-  none: 'residual tumor not assessable',
-};
 
 /** Why the rules do not apply to a patient outside the studied population (clinical-spec.md section 2, v2). */
 export const OUT_OF_SCOPE_TEXT: Readonly<Record<OutOfScopeReason, string>> = {
@@ -192,14 +130,4 @@ export const RECIST_SHORT: Readonly<Record<RecistCategory, string>> = {
   'partial-response': 'PR',
   'stable-disease': 'SD',
   'progressive-disease': 'PD',
-};
-
-/** Why no recommendation is made, as the end of "No recommendation is made: …" (clinical-spec.md section 2, v2). */
-export const NOT_APPLICABLE_TEXT: Readonly<Record<PopulationNotApplicableReason, string>> = {
-  'recurrent-disease': 'recurrent disease is recorded, and both studies enrolled newly diagnosed, untreated patients.',
-  n0: 'N0 is recorded, and neither cohort had N0 patients.',
-  'under-18': 'the patient is younger than 18, and both studies enrolled adults.',
-  'out-of-scope': 'the patient is outside the studied population.',
-  'staging-conflict': 'the recorded staging is contradictory (M category or stage group).',
-  'ambiguous-edition': 'stage group IVB is recorded without an AJCC edition or M category, so whether the patient is in the studied population is not decided.',
 };

@@ -326,18 +326,6 @@ export const LIU_COHORT = {
   alphaBetaGy: 10,
 } as const;
 
-export const LIU_LIMITATIONS: readonly string[] = [
-  'Single centre, retrospective, 55 patients.',
-  'Cutoffs were chosen in the same sample (ROC analysis) and have not been validated externally.',
-  'One scanner and protocol (3.0 T GE MR750, 3D pCASL, single post-labeling delay of 2025 ms): TBF values from other scanners or PLDs may not be comparable.',
-  'Stage III–IVA (AJCC 8th edition) only, with no T1 and no N0 patients; T stage and tumor diameter were not in a multivariable analysis.',
-  'Patients whose lesion could not be outlined after treatment because it was too small were excluded: the best responders may be missing.',
-  'Concurrent chemoradiotherapy only: no induction chemotherapy before radiotherapy.',
-  'Outcomes were early: response at 40 Gy and residual tumor judged by MRI one month after treatment only (no biopsy); no long-term follow-up.',
-  'Post-TBF and ΔTBF come from the same 40 Gy MRI on which the response was assessed: for the response they are associations at that MRI, not predictions.',
-  'The text and the tables disagree in places: the PR group\u2019s Pre-TBF is 158.46 in the text and 155.59 in Table 4; Table 2 prints 29 non-residual PR patients where the totals need 31.',
-];
-
 /** The Dong 2019 cohorts and method (Methods, Results). */
 export const DONG_COHORTS = {
   training: {
@@ -421,42 +409,24 @@ export const DONG_SURVIVAL = {
   },
 } as const;
 
-export const DONG_LIMITATIONS: readonly string[] = [
-  'Single institution (Sun Yat-sen University Cancer Center); training cohort retrospective with possible selection bias.',
-  'Validated in one randomized trial subset (n = 248); larger, multi-centre validation is still needed.',
-  'The low-ICTOS recommendations (CCRT alone for low risk, clinical trials for high risk) are not yet validated in larger populations, in the authors\u2019 words; the stratification of low-ICTOS patients by clinical risk was exploratory (post hoc).',
-  'Dong 2019 did not stratify high-ICTOS patients by clinical risk.',
-  'Many MR scanners and protocols; how they affect the radiomic features and ICTOS was not studied. Features must be z-scored with the training cohort\u2019s parameters, which are not published.',
-  'Staging by AJCC/UICC 7th edition: the risk factors T4 and N2\u2013N3 are defined on it, and an 8th-edition T4 or N3 is used here as the 7th-edition factor. Induction regimen TPF (NCT01245959, from the trial\u2019s report): other regimens were not studied.',
-  'T stage, N stage and EBV DNA were prognostic but did not predict benefit from induction chemotherapy.',
-];
-
 /** The evidence shown with each recommendation tier (clinical-spec.md R7). */
 export interface RecommendationEvidence {
   readonly citation: PaperId;
-  readonly source: string;
-  readonly label: string;
-  /** The authors' validation status of the tier. */
+  /** The authors' validation status of the tier (its label and source are in the message catalogue, src/explain). */
   readonly validated: boolean;
 }
 
 export const RECOMMENDATION_EVIDENCE: Readonly<Record<RecommendationKind, RecommendationEvidence>> = {
   'ict-ccrt': {
     citation: 'dong-2019',
-    source: 'Dong 2019 Results (validation cohort, high ICTOS) and Discussion',
-    label: 'Induction chemotherapy followed by concurrent chemoradiotherapy (ICT + CCRT)',
     validated: true,
   },
   'ccrt-alone': {
     citation: 'dong-2019',
-    source: 'Dong 2019 Results (validation cohort, low ICTOS, low risk) and Discussion',
-    label: 'Concurrent chemoradiotherapy alone (CCRT)',
     validated: false,
   },
   'clinical-trial': {
     citation: 'dong-2019',
-    source: 'Dong 2019 Results (validation cohort, low ICTOS, high risk) and Discussion',
-    label: 'Consider a clinical trial of intensified or novel therapy',
     validated: false,
   },
 };

@@ -1,6 +1,7 @@
 /** Why the patient's data could not be read, in words: one line per failed data key (the app's error page). */
 import type { UnobtainableKey } from '../fhir/errors';
-import { EN, type Messages } from './messages';
+import { EN } from './en';
+import type { Messages } from './messages';
 
 /** "The Patient record: the FHIR server did not answer within the 3000 ms deadline, …." */
 export function faultLines(failures: readonly UnobtainableKey[], deadlineMs: number, messages: Messages = EN): string[] {

@@ -1,13 +1,15 @@
 /**
- * The message catalogue: every sentence NPC-CDS says about what is missing and why data could not be
- * read, keyed by what it is about, with the values it needs as parameters. One catalogue per language,
+ * The message catalogue's shape: every sentence NPC-CDS says about a patient (the rules and their
+ * results, the evidence, the limitations, what is missing and why data could not be read), keyed by what
+ * it is about, with the values it needs as parameters. One catalogue per language (English: ./en.ts),
  * all with the `Messages` shape, so a second language is a second object of this type and not a second
  * copy of the logic. The catalogue holds plain text of the project's own (no text from a record); the
  * cards render it as Markdown, the app as HTML, each escaping on its own side.
  */
-import { LIU_COHORT, POST_TBF_RESIDUAL_NOT_A_RULE, pValueText, type InputId, type Need, type OrderableId } from '../core';
+import type { DiagnosticEvidence, FactorState, IctosFeature, IctosSource, Need, OrderableId, PopulationNotApplicableReason, RecommendationKind, RiskFactor, TbfDirection, TbfNotApplicableReason } from '../core';
 import type { UnobtainableKey } from '../fhir/errors';
 import type { PrefetchKey } from '../fhir/prefetch';
+import type { Phrase } from './phrase';
 
 /** Why one data key could not be obtained (src/fhir/errors.ts), without the key. */
 export type FaultFacts = Omit<UnobtainableKey, 'key'>;
@@ -22,7 +24,159 @@ export interface NeedContext {
   readonly ambiguousEdition: string;
 }
 
+
+/** ICTOS (Dong 2019): the formula, this patient's score and where it came from. */
+export interface IctosMessages {
+  /** A feature's name inside a sentence. */
+  readonly feature: Readonly<Record<IctosFeature, string>>;
+  /** The formula with its terms already written ("−0.668 × skewness − 0.442 × GLCM variance + …"). */
+  readonly formula: (terms: string, cutoff: string, thresholdSet: string) => Phrase;
+  /** This patient's score, its source and its class. */
+  readonly result: (score: string, source: IctosSource, kind: 'high' | 'low') => Phrase;
+  /** This patient: no score (the missing inputs named). */
+  readonly notComputable: (missing: readonly string[]) => Phrase;
+  /** Outside the studied population: no score is shown. */
+  readonly notApplied: string;
+  /** The three contributions ("skewness z 1.2 × −0.668 = −0.8016"). */
+  readonly contributions: (parts: readonly { readonly feature: string; readonly z: string; readonly coefficient: string; readonly contribution: string }[]) => string;
+  /** The site normalization the raw features were z-scored with. */
+  readonly normalization: (name: string, parts: readonly { readonly feature: string; readonly mean: string; readonly sd: string }[]) => Phrase;
+}
+
+/** The clinical risk of low-ICTOS patients (Dong 2019). */
+export interface RiskMessages {
+  /** A factor with its cutoff ("primary tumor volume ≥ 34 mL"). */
+  readonly factor: (f: RiskFactor, cutoffs: { readonly tumorVolumeMl: string; readonly ebvDnaCopiesPerMl: string }) => string;
+  /** The rule: the factors and when the risk is high. */
+  readonly rule: (factors: readonly string[], moreThan: string) => string;
+  /** This patient: the factors present, absent and unknown, and the result. */
+  readonly patient: (present: readonly string[], absent: readonly string[], unknown: readonly string[], kind: 'high' | 'low' | 'indeterminate') => Phrase;
+  /** The result with its counts (the app, under its table of factors). */
+  readonly result: (kind: 'high' | 'low' | 'indeterminate', present: number, absent: number, unknown: number) => string;
+  readonly state: Readonly<Record<FactorState, string>>;
+  /** A factor's input that is not recorded. */
+  readonly notRecorded: (input: string) => string;
+  /** Outside the studied population: no risk is assessed. */
+  readonly notAssessed: string;
+  /** High ICTOS: the risk does not enter the recommendation. */
+  readonly notStratifiedHighIctos: string;
+}
+
+/** The treatment-selection recommendation (Dong 2019, R7) and its evidence. */
+export interface RecommendationMessages {
+  readonly label: Readonly<Record<RecommendationKind, string>>;
+  /** Where the tier's evidence is in the paper. */
+  readonly source: Readonly<Record<RecommendationKind, string>>;
+  /** The card's headline: the option and its source. */
+  readonly headline: (kind: RecommendationKind) => string;
+  /** The app's sentence under the option's heading. */
+  readonly option: (kind: RecommendationKind, validated: boolean) => string;
+  /** The R7 table in one sentence. */
+  readonly rule: string;
+  /** What "no treatment started" rests on. */
+  readonly notStarted: string;
+  /** The evidence lines of each tier. */
+  readonly evidence: (kind: RecommendationKind) => string[];
+  /** The evidence sentences the order check reuses. */
+  readonly lowIctosNoBenefit: string;
+  readonly notValidated: string;
+  readonly regimen: string;
+  /** No recommendation, and why. */
+  readonly none: {
+    readonly heading: string;
+    readonly text: (why: string) => string;
+    /** The end of "No recommendation is made: …". */
+    readonly why: Readonly<Record<PopulationNotApplicableReason, string>>;
+    readonly outsidePopulation: string;
+    readonly startedHeading: string;
+    readonly started: (date: string | undefined, reference: string | undefined) => string;
+    readonly missingHeading: string;
+    readonly missing: (labels: readonly string[]) => string;
+    readonly undeterminedHeading: string;
+    readonly undetermined: (labels: readonly string[]) => string;
+  };
+}
+
+/** The tumor-blood-flow rules of Liu 2022 beyond the lines the catalogue already had. */
+export interface TbfRuleMessages {
+  /** One rule's outcome in words (a prediction, or an association on the same MRI). */
+  readonly outcome: (kind: 'favorable' | 'unfavorable', outcome: string, reading: DiagnosticEvidence['reading']) => string;
+  readonly insufficient: string;
+  readonly notApplicable: Readonly<Record<TbfNotApplicableReason, string>>;
+  readonly responseDirection: Readonly<Record<TbfDirection, string>>;
+  readonly residualDirection: Readonly<Record<TbfDirection, string>>;
+  /** "AUC 0.845 (95% CI 0.739–0.951), sensitivity 0.861, specificity 0.684". */
+  readonly figures: (ev: DiagnosticEvidence) => string;
+  readonly strength: Readonly<Record<DiagnosticEvidence['strength'], string>>;
+  /** The reconstructed counts above and at or below the cutoff, with PPV and NPV. */
+  readonly counts: (ev: DiagnosticEvidence) => string;
+  /** The group means of Table 4. */
+  readonly groupMeans: (ev: DiagnosticEvidence) => string;
+  /** The value of a rule that cannot be computed. */
+  readonly notAvailable: (missing: readonly string[]) => string;
+  /** One rule on a card: its value against its cutoff, the outcome, and the figures that follow. */
+  readonly ruleLine: (rule: string, source: string, parameter: string, value: string, cutoff: string, outcome: Phrase, figures: Phrase) => Phrase;
+  /** A rule whose cutoff comes from the site's calibration. */
+  readonly localSource: (source: string) => string;
+  /** The Liu 2022 cohort and protocol. */
+  readonly cohort: string;
+  /** Before the published evidence when a site calibration replaced its cutoffs. */
+  readonly publishedNotUsed: string;
+  readonly thresholdSet: (id: string, version: string) => Phrase;
+  /** The response card's headline. */
+  readonly headline: string;
+  readonly inductionBeforeRt: string;
+  /** Why the response card shows values without a prediction (summary). */
+  readonly noPredictionAfterInduction: string;
+  readonly predictionsExpired: string;
+  readonly residualExpired: string;
+  readonly valuesShown: string;
+  /** The response rests on the Post-TBF rule alone: short for a summary, long for a sentence. */
+  readonly weakOnly: { readonly short: string; readonly long: string };
+  readonly observedAt40Gy: (recist: string) => string;
+  /** The app's one-line summary. */
+  readonly summary: (response: string, residual: string) => string;
+  readonly notApplied: string;
+  readonly noRuleYet: string;
+  /** Where the 40 Gy timepoint falls, from RT start. */
+  readonly fortyGy: (rtStart: string, day: number, windowStart: string, dosePerFractionGy: number, fractionsPerWeek: number) => string;
+  readonly noRtStart: string;
+}
+
+/** The order check of order-select and order-sign (clinical-spec.md section 6, v2). */
+export interface OrderCheckMessages {
+  readonly headline: Readonly<Record<'ict-not-supported' | 'consider-trial' | 'undetermined' | 'ict-supported' | 'insufficient-data', string>>;
+  /** How induction chemotherapy is recognised, and when a removal is suggested. */
+  readonly rule: string;
+  readonly notEstablished: (what: string) => string;
+  /** Without ICTOS there is no check. */
+  readonly needsIctos: string;
+  /** One draft order and how it was read. */
+  readonly order: {
+    readonly notCoded: string;
+    readonly recognised: (label: string, how: string) => string;
+    readonly induction: (reference: string, agents: string, why: 'induction-partner' | 'induction-marker' | 'regimen-platinum') => string;
+    readonly platinum: (reference: string, agents: string, markedConcurrent: boolean) => string;
+    readonly otherSystemic: (reference: string, agents: string) => string;
+    readonly ignored: (reference: string, reason: 'no-medication' | 'not-chemotherapy' | 'inactive-status') => string;
+  };
+  /** The suggestion that removes the induction regimen. */
+  readonly removeRegimen: (count: number) => string;
+  readonly removeOrder: (reference: string, agents: string) => string;
+}
+
+export interface LimitationMessages {
+  readonly liu: readonly string[];
+  readonly dong: readonly string[];
+}
+
 export interface Messages {
+  readonly ictos: IctosMessages;
+  readonly risk: RiskMessages;
+  readonly recommendation: RecommendationMessages;
+  readonly limitations: LimitationMessages;
+  readonly orderCheck: OrderCheckMessages;
+  readonly rules: TbfRuleMessages;
   readonly tbf: {
     /** ΔTBF recomputed from the two measurements (the numbers already formatted). */
     readonly delta: (pre: string, post: string, delta: string) => string;
@@ -48,6 +202,8 @@ export interface Messages {
     readonly orderAction: (orderLabel: string, labels: readonly string[]) => string;
   };
   readonly faults: {
+    /** The data-unavailable card's headline: nothing could be read, and what was therefore not done. */
+    readonly headline: Readonly<Record<'patient-view' | 'order-check', string>>;
     /** What each data key carries, in the clinician's words: short for a summary, long for a sentence. */
     readonly data: Readonly<Record<PrefetchKey, { readonly short: string; readonly long: string }>>;
     /** Why one data key failed, in a few words (a card summary). */
@@ -57,163 +213,3 @@ export interface Messages {
   };
 }
 
-/** The few words for a risk factor's input. */
-const RISK_INPUT_LABEL: Partial<Record<InputId, string>> = { 'ebv-dna': 'plasma EBV DNA', 'tumor-volume': 'tumor volume', 't-category': 'T category', 'n-category': 'N category' };
-
-/** A byte cap as the configuration states it: whole MB or kB when it is one, else bytes. */
-function sizeText(bytes: number | undefined): string {
-  if (bytes === undefined) return 'the size limit';
-  const mb = bytes / (1024 * 1024);
-  const kb = bytes / 1024;
-  return Number.isInteger(mb) ? `${mb} MB` : Number.isInteger(kb) ? `${kb} kB` : `${bytes} bytes`;
-}
-
-/** English: the language of both papers and of the clinical contract. */
-export const EN: Messages = {
-  tbf: {
-    delta: (pre, post, delta) => `\u0394TBF = Pre-TBF \u2212 Post-TBF = ${pre} \u2212 ${post} = ${delta} mL/100 g/min, recomputed from the two measurements.`,
-    postTbfNotARule:
-      `Post-TBF is not used to predict residual tumor (cutoff ${POST_TBF_RESIDUAL_NOT_A_RULE.publishedCutoff}, AUC ${POST_TBF_RESIDUAL_NOT_A_RULE.auc.value}): ` +
-      `it did not differ between the residual and non-residual groups (Table 4, ${pValueText(POST_TBF_RESIDUAL_NOT_A_RULE.groupDifferenceP)}).`,
-    associations:
-      `Pre-TBF and \u0394TBF correlate with the tumor atrophy rate (r = ${LIU_COHORT.atrophyCorrelation.preTbf} and ${LIU_COHORT.atrophyCorrelation.deltaTbf}). ` +
-      'Post-TBF and \u0394TBF come from the same 40 Gy MRI on which the response is assessed: for the response they are associations, not predictions. None of this is a treatment recommendation.',
-  },
-  needs: {
-    label(need) {
-      switch (need.topic) {
-        case 'consistent-staging':
-          return 'consistent staging';
-        case 'staging-edition':
-          return 'M category or AJCC edition';
-        case 'ictos':
-          return 'ICTOS';
-        case 'risk-input':
-          return RISK_INPUT_LABEL[need.inputs[0]] ?? need.inputs[0];
-        case 'pre-tbf':
-          return 'Pre-TBF';
-        case 'post-tbf':
-          return 'Post-TBF';
-        case 'stage':
-          return 'stage';
-      }
-    },
-    why(need, ctx) {
-      switch (need.topic) {
-        case 'consistent-staging':
-          return `${need.inputs.join(' and ')} recorded with conflicting values: whether the patient is in the studied population cannot be decided, so no recommendation is made.`;
-        case 'staging-edition':
-          return ctx.ambiguousEdition;
-        case 'ictos':
-          return 'ICTOS, or its three z-scored radiomic features, from the pre-treatment contrast-enhanced T1-weighted MRI: needed for the induction chemotherapy recommendation (Dong 2019).';
-        case 'risk-input': {
-          const input = need.inputs[0];
-          const what =
-            input === 'ebv-dna'
-              ? 'Pre-treatment plasma EBV DNA in copies/mL'
-              : input === 'tumor-volume'
-                ? 'Primary tumor volume from the pre-treatment MRI'
-                : `The ${input} (record the clinical staging)`;
-          return `${what}: ICTOS is low, and the clinical risk that decides between CCRT alone and a clinical trial depends on it (${need.knownPresent} of 4 factors known present).`;
-        }
-        case 'pre-tbf':
-          return 'Tumor blood flow by ASL-MRI before treatment: predicts partial response at 40 Gy and residual tumor after chemoradiotherapy (Liu 2022).';
-        case 'post-tbf':
-          return `Tumor blood flow by ASL-MRI at 40 Gy (on or after ${ctx.postWindowStart ?? 'day 25 of RT'}): with Pre-TBF it gives \u0394TBF, which predicts residual tumor after CRT and is associated with the response on the same MRI (Liu 2022).`;
-        case 'stage':
-          return `Clinical stage (T, N, M or the stage group): ${ctx.stageCaveat}`;
-      }
-    },
-    headline: 'Inputs are missing: NPC-CDS makes no recommendation or prediction that needs them',
-    suggestionNote: 'The suggestions create draft orders for the clinician to review; nothing is ordered automatically.',
-    orderNote: (labels) => `Suggested by NPC-CDS: needed for ${labels.join(', ')}`,
-    orderLabel: (orderable) =>
-      ({ 'ebv-dna': 'Order plasma EBV DNA (copies/mL)', 'asl-mri': 'Order ASL-MRI for tumor blood flow', 'radiomics-mri': 'Order MRI radiomic analysis (ICTOS, tumor volume)' })[orderable],
-    orderAction: (orderLabel, labels) => `${orderLabel} (for ${labels.join(', ')})`,
-  },
-  faults: {
-    data: {
-      patient: { short: 'patient record', long: 'the Patient record' },
-      conditions: { short: 'conditions', long: 'conditions (the NPC diagnosis)' },
-      observations: { short: 'observations', long: 'observations (staging, plasma EBV DNA, ASL tumor blood flow, ICTOS and its radiomic features, tumor volume)' },
-      procedures: { short: 'procedures', long: 'procedures (radiotherapy, which dates the treatment start)' },
-      medicationAdministrations: { short: 'medication administrations', long: 'medication administrations (chemotherapy, which dates the treatment start)' },
-    },
-    short(f, deadlineMs, detailed) {
-      const status = f.status === undefined ? '' : ` ${f.status}`;
-      switch (f.reason) {
-        case 'timeout':
-          return `timed out after ${deadlineMs} ms`;
-        case 'http-error':
-          if (f.status === 401 || f.status === 403) return `access refused, HTTP${status}`;
-          return f.status !== undefined && f.status >= 500 ? `server error, HTTP${status}` : `HTTP${status}`;
-        case 'redirect-refused':
-          return `redirect${status} refused`;
-        case 'network-error':
-          return 'server unreachable';
-        case 'malformed-response':
-          return 'unreadable answer';
-        case 'operation-outcome':
-          return 'error answer';
-        case 'unexpected-resource':
-          return detailed && f.found !== undefined ? `unexpected ${f.found}` : 'unexpected answer';
-        case 'wrong-patient':
-          return 'answer about another patient';
-        case 'too-many-pages':
-          return 'too many pages';
-        case 'next-link-outside-fhir-server':
-          return 'paging link off the server';
-        case 'too-large':
-          return f.limitBytes === undefined ? 'answer too large' : `answer over ${sizeText(f.limitBytes)}`;
-        case 'request-too-large':
-          return f.limitBytes === undefined ? 'answers too large' : `answers over ${sizeText(f.limitBytes)} in all`;
-        case 'no-fhir-server':
-          return 'no FHIR server';
-        case 'unsupported-authorization':
-          return 'unsupported authorization';
-        case 'authorization-required':
-          return `access token needed, HTTP${status}`;
-        case 'cancelled':
-          return 'cancelled';
-      }
-    },
-    long(f, deadlineMs) {
-      const status = f.status === undefined ? '' : ` (HTTP ${f.status})`;
-      switch (f.reason) {
-        case 'timeout':
-          return `the FHIR server did not answer within the ${deadlineMs} ms deadline, and the request was cancelled`;
-        case 'http-error':
-          if (f.status === 401 || f.status === 403) return `the FHIR server refused the access token the EHR gave${status}`;
-          return f.status !== undefined && f.status >= 500 ? `the FHIR server failed${status}` : `the FHIR server answered with an error${status}`;
-        case 'redirect-refused':
-          return `the FHIR server answered with a redirect${status}, which was refused: NPC-CDS sends the access token to the EHR\u2019s FHIR server only and follows no redirect`;
-        case 'network-error':
-          return 'the FHIR server could not be reached';
-        case 'malformed-response':
-          return 'the answer could not be read as FHIR JSON';
-        case 'operation-outcome':
-          return 'the FHIR server answered with an OperationOutcome (an error) instead of the data';
-        case 'unexpected-resource':
-          return `the answer was not the expected search result${f.found === undefined ? '' : ` (found ${f.found})`}`;
-        case 'wrong-patient':
-          return 'the answer held data about another patient, so none of it was used';
-        case 'too-many-pages':
-          return 'the result had more pages than NPC-CDS reads; a partial result could pick the wrong measurement';
-        case 'next-link-outside-fhir-server':
-          return 'a next-page link pointed outside the FHIR server and was not followed';
-        case 'too-large':
-          return `the FHIR server\u2019s answer was larger than the ${sizeText(f.limitBytes)} NPC-CDS reads in one answer, so reading stopped and none of it was used`;
-        case 'request-too-large':
-          return `the FHIR server\u2019s answers to this request came to more than the ${sizeText(f.limitBytes)} NPC-CDS reads for one request (all data and pages together), so reading stopped and none of it was used`;
-        case 'no-fhir-server':
-          return 'no FHIR server was given to read from';
-        case 'unsupported-authorization':
-          return 'the authorization given was not a bearer token';
-        case 'authorization-required':
-          return `the FHIR server asked for an access token and none was given${status}`;
-        case 'cancelled':
-          return 'the request was cancelled before the FHIR server answered';
-      }
-    },
-  },
-};

@@ -4,7 +4,8 @@
  */
 import { AMBIGUOUS_EDITION_TEXT, POPULATION_DOUBT_TEXT, type Need } from '../core';
 import type { Extraction } from '../fhir/extract';
-import { EN, type Messages } from './messages';
+import { EN } from './en';
+import type { Messages } from './messages';
 
 /** One need in words. */
 export interface NeedLine {

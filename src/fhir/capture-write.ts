@@ -102,6 +102,9 @@ export const aslConstantsText = (c: AslConstants): string =>
 /** YYYY-MM-DD, the only date form the capture accepts. */
 export const DATE_FORMAT = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/** The error of a capture date that is not one. */
+export const TODAY_NOT_A_DATE = 'today must be a calendar date in YYYY-MM-DD';
+
 /** A real calendar date in YYYY-MM-DD (no 2026-02-30). */
 export function isCalendarDate(s: string): boolean {
   const m = DATE_FORMAT.exec(s);
@@ -147,7 +150,7 @@ const contextSchema = z.object({
   patientId: z.string().refine(isFhirId, 'patientId must be a FHIR id (not a reference)'),
   encounterId: z.string().refine(isFhirId, 'encounterId must be a FHIR id (not a reference)').optional(),
   performer: z.string().regex(PERFORMER_REFERENCE, 'performer must be a reference such as Practitioner/123').optional(),
-  today: z.string().refine(isCalendarDate, 'today must be a calendar date in YYYY-MM-DD'),
+  today: z.string().refine(isCalendarDate, TODAY_NOT_A_DATE),
   codeSystem: z.url().optional(),
 });
 

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, DatabaseError, Pool, type ClientBase, type PoolClient, type QueryConfig, type QueryResultRow } from 'pg';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, SchemaVersionError, latestVersion, pendingMigrations, type Migration } from './migrations';
 import { REPORT_SQL, assembleReport, reportWindow, type BySet, type CountsRow, type ReasonRow, type TotalsRow } from './queries';
-import { checkedThresholdSet, feedbackKey, toUtcIso, type FeedbackItem, type FeedbackResult, type IssuedCard, type Report, type ReportOptions, type Store } from './store';
+import { SALT_NOT_STORED, checkedThresholdSet, feedbackKey, toUtcIso, type FeedbackItem, type FeedbackResult, type IssuedCard, type Report, type ReportOptions, type Store } from './store';
 
 /** Options of {@link openPostgresStore}; every duration is in milliseconds. */
 export interface PostgresStoreOptions {
@@ -350,7 +350,7 @@ class PostgresStore implements Store {
       // Insert-if-absent then read: instances starting on a new database agree on one salt.
       await this.pool.query(SQL.insertSalt, [SALT_KEY, randomBytes(32).toString('hex')]);
       const row = (await this.pool.query<{ value: string }>(SQL.selectMeta, [SALT_KEY])).rows[0];
-      if (row === undefined) throw new Error('the patient hash salt could not be stored');
+      if (row === undefined) throw new Error(SALT_NOT_STORED);
       this.salt = row.value;
     }
     return this.salt;

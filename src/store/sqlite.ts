@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL, pendingMigrations, type Migration } from './migrations';
 import { REPORT_SQL, assembleReport, reportWindow, type BySet, type CountsRow, type ReasonRow, type ReportResult, type TotalsRow } from './queries';
-import { checkedThresholdSet, feedbackKey, toUtcIso, type FeedbackItem, type FeedbackResult, type IssuedCard, type Report, type ReportOptions, type Store } from './store';
+import { SALT_NOT_STORED, checkedThresholdSet, feedbackKey, toUtcIso, type FeedbackItem, type FeedbackResult, type IssuedCard, type Report, type ReportOptions, type Store } from './store';
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -197,7 +197,7 @@ class SqliteStore implements Store {
       // Insert-if-absent then read: two processes opening the same new file agree on one salt.
       this.statements.insertSalt.run(SALT_KEY, randomBytes(32).toString('hex'));
       const row = this.statements.selectMeta.get(SALT_KEY);
-      if (row === undefined) throw new Error('the patient hash salt could not be stored');
+      if (row === undefined) throw new Error(SALT_NOT_STORED);
       this.salt = row.value;
     }
     return this.salt;

@@ -35,6 +35,9 @@ export interface IssuedCard {
  */
 export const THRESHOLD_SET_NOT_RECORDED = '(not recorded)';
 
+/** Set-up failed to read back the salt it had just written (neither store can go on without it). */
+export const SALT_NOT_STORED = 'the patient hash salt could not be stored';
+
 /**
  * The threshold set of `card` as stored. Throws a `RangeError` when it is empty or the reserved
  * {@link THRESHOLD_SET_NOT_RECORDED}.

@@ -77,7 +77,7 @@ describe.each(scenarios.map((s) => [s.file, s] as const))('%s', (_file, s) => {
     }
     if (factors === undefined) return;
     const byLabel = (prefix: string) => model.risk.factors.find((f) => f.label.startsWith(prefix))?.state;
-    expect({ t4: byLabel('T4'), n: byLabel('N2'), volume: byLabel('Primary tumor volume'), ebv: byLabel('Plasma EBV DNA') }).toEqual({
+    expect({ t4: byLabel('T4'), n: byLabel('N2'), volume: byLabel('primary tumor volume'), ebv: byLabel('plasma EBV DNA') }).toEqual({
       t4: factors['t4']?.state,
       n: factors['n2-n3']?.state,
       volume: factors['tumor-volume']?.state,

@@ -6,12 +6,12 @@ import {
   isDecided,
   OUT_OF_SCOPE_TEXT,
   pValueText,
-  recommendationEvidenceText,
   scoreText,
-  tbfOutcomeText,
   tbfOutlook,
   type PatientInputs,
 } from '../../src/core';
+import { EN } from '../../src/explain/en';
+import { tbfOutcomeText } from '../../src/explain/tbf';
 
 /** A stage III adult, in scope, before or during CCRT. */
 const base = (over: Partial<PatientInputs> = {}): PatientInputs => ({
@@ -148,23 +148,23 @@ describe('population reasons (clinical-spec.md section 2, v2)', () => {
 // significant benefit", an HR carries its CI, absolute benefits are percentage points.
 describe('the evidence sentences follow the wording rules (clinical-spec.md section 8, v2)', () => {
   test.each(['ict-ccrt', 'ccrt-alone', 'clinical-trial'] as const)('the %s evidence', (kind) => {
-    const text = recommendationEvidenceText(kind).join(' ');
+    const text = EN.recommendation.evidence(kind).join(' ');
     expect(text).not.toMatch(/(?<!failure-free )survival benefit/i);
     expect(text).not.toMatch(/\bno (significant )?benefit\b/i);
     for (const m of text.matchAll(/\bHR \d/g)) expect(text.slice(m.index, m.index + 30)).toMatch(/^HR [\d.]+ \(95% CI /);
   });
 
   test('the absolute benefits of high ICTOS are percentage points (Dong 2019: 27.9 and 36.9)', () => {
-    expect(recommendationEvidenceText('ict-ccrt').join(' ')).toContain('27.9 percentage points at 3 years and 36.9 percentage points at 5 years');
+    expect(EN.recommendation.evidence('ict-ccrt').join(' ')).toContain('27.9 percentage points at 3 years and 36.9 percentage points at 5 years');
   });
 
   test('the low-ICTOS tiers say they are not yet validated in larger populations (Dong 2019 Discussion)', () => {
-    expect(recommendationEvidenceText('ccrt-alone').join(' ')).toContain('Not yet validated in larger populations');
-    expect(recommendationEvidenceText('clinical-trial').join(' ')).toContain('Not yet validated in larger populations');
+    expect(EN.recommendation.evidence('ccrt-alone').join(' ')).toContain('Not yet validated in larger populations');
+    expect(EN.recommendation.evidence('clinical-trial').join(' ')).toContain('Not yet validated in larger populations');
   });
 
   test('the trial regimen is attributed to the trial\u2019s report, not to Dong 2019\u2019s text', () => {
-    expect(recommendationEvidenceText('ict-ccrt').join(' ')).toContain('according to the trial\u2019s report (Dong 2019 reference 5)');
+    expect(EN.recommendation.evidence('ict-ccrt').join(' ')).toContain('according to the trial\u2019s report (Dong 2019 reference 5)');
   });
 });
 

@@ -181,7 +181,7 @@ describe('what the app shows, per fixture patient', () => {
       expect(await text(page, '#population')).toContain('Stage III (recorded)');
       expect(await text(page, '#recommendation')).toContain('Induction chemotherapy followed by concurrent chemoradiotherapy (ICT + CCRT)');
       expect(await text(page, '#recommendation')).toContain('HR 0.17 (95% CI 0.06\u20130.51)');
-      expect(await text(page, '.ictos-result')).toContain('ICTOS 0.3298 from the recorded ICTOS Observation: high ICTOS');
+      expect(await text(page, '.ictos-result')).toContain('ICTOS 0.33 from the recorded ICTOS Observation: high ICTOS');
       const preTbf = page.locator('table.inputs tr', { hasText: 'Pre-TBF' });
       expect((await preTbf.innerText()).replace(/\s+/g, ' ')).toMatch(/150\.2 mL\/\(100\.g\)\/min 2026-05-18T10:00:00Z final Observation\/hi-tbf assumed pre-treatment: no treatment recorded/);
       expect(await text(page, '#treatment .citation')).toContain('doi:10.1186/s12916-019-1422-6');

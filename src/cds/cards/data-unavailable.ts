@@ -4,7 +4,7 @@ import type { DraftOrderReview } from '../../fhir/orders';
 import { unavailableFinding } from '../basis';
 import { text, trusted, type Md } from '../markdown';
 import type { CardTemplates } from '../templates';
-import { EN } from '../../explain/messages';
+import { EN } from '../../explain/en';
 import { type BuiltCard, type CardBase, card, SUMMARY_MAX } from './envelope';
 import { orderLines } from './order-check';
 
@@ -62,11 +62,7 @@ export function dataUnavailableCard(ctx: UnavailableContext, orders?: { review: 
   const summary = unavailableSummary(ctx, orders === undefined ? 'patient-view' : 'order-check');
   const finding = unavailableFinding(orders === undefined ? 'recommendation' : 'order-check');
   const detail = ctx.templates.detail('data-unavailable', {
-    headline: trusted(
-      orders === undefined
-        ? 'The patient\u2019s data could not be read from the EHR\u2019s FHIR server: NPC-CDS makes no recommendation and no prediction'
-        : 'The patient\u2019s data could not be read from the EHR\u2019s FHIR server: the induction chemotherapy order was not checked',
-    ),
+    headline: trusted(EN.faults.headline[orders === undefined ? 'patient-view' : 'order-check']),
     failures: ctx.failures.map((f) => trusted(`**${KEY_TEXT[f.key].long}**: ${longReason(f, ctx.deadlineMs)}.`)),
     orders: orders === undefined ? [] : orderLines(orders.review),
     consequence: trusted(

@@ -4,7 +4,7 @@ import { findingProblems, ictosFinding, inputRows, problemLines, riskFinding, tb
 import type { Finding } from '../card-schema';
 import { trusted } from '../markdown';
 import { PATIENT_VIEW_OVERRIDE_REASONS } from '../vocabulary';
-import { EN } from '../../explain/messages';
+import { EN } from '../../explain/en';
 import { needLabels, needLines } from '../../explain/needs';
 import { suggestedServiceRequest } from '../../fhir/suggested-orders';
 import { type BuiltCard, type CardContext, ICTOS_KEYS, RISK_KEYS, STAGING_KEYS, card, caveats, citation, populationSection } from './envelope';

@@ -1,71 +1,45 @@
 /** The order-check card of order-select and order-sign (clinical-spec.md section 6, v2). */
-import { DONG_COHORTS, DONG_SURVIVAL, POPULATION_DOUBT_TEXT, checkInductionOrder, type InputId, type OrderCheckResult } from '../../core';
+import { DONG_SURVIVAL, POPULATION_DOUBT_TEXT, checkInductionOrder, type InputId, type OrderCheckResult } from '../../core';
 import { recognitionPhrase } from '../../fhir/drugs';
 import { relevantInductionOrders, type DraftOrderReview, type InductionOrder, type SystemicOrder } from '../../fhir/orders';
 import { findingProblems, ictosFinding, inputRows, riskFinding, unusableLines, findingInputs, ictosInputIds, RISK_INPUT_IDS } from '../basis';
 import type { Finding } from '../card-schema';
 import { text, trusted, type Md } from '../markdown';
+import { EN } from '../../explain/en';
 import { OVERRIDE_REASONS } from '../vocabulary';
-import { type BuiltCard, type CardContext, ICTOS_KEYS, RISK_KEYS, STAGING_KEYS, card, caveats, ci, citation, hr, populationSection, withCaveat } from './envelope';
+import { type BuiltCard, type CardContext, ICTOS_KEYS, RISK_KEYS, STAGING_KEYS, card, caveats, ci, citation, populationSection, withCaveat } from './envelope';
 import { dongLimitations, ictosRuleLines, recommendationEvidence, riskRuleLine, scoreOf } from './treatment-selection';
 
 export function orderLines(review: DraftOrderReview): Md[] {
-  const why = {
-    'induction-partner': 'an induction partner agent',
-    'induction-marker': 'marked as induction on the order',
-    'regimen-platinum': 'a platinum ordered with an induction partner and not marked concurrent: part of the induction regimen',
-  };
-  const ignored = { 'no-medication': 'no medication, cannot be identified', 'not-chemotherapy': 'not a listed systemic anti-cancer agent', 'inactive-status': 'not active' };
-  const recognisedAs = (o: InductionOrder | SystemicOrder) =>
-    o.recognised.length > 0 ? o.recognised.map((r) => `${r.label}, recognised ${recognitionPhrase(r, 'order')}`).join('; ') : 'agent not coded';
+  const o = EN.orderCheck.order;
+  const agents = (x: InductionOrder | SystemicOrder) =>
+    x.recognised.length > 0 ? x.recognised.map((r) => o.recognised(r.label, recognitionPhrase(r, 'order'))).join('; ') : o.notCoded;
   const concurrent = new Set(review.concurrentPlatinum);
   return [
-    ...review.regimen.map((o) => text(`${o.reference}: ${recognisedAs(o)}; induction chemotherapy (${why[o.by]})`, 400)),
-    ...review.platinumOrders.map((o) =>
-      text(`${o.reference}: ${recognisedAs(o)}; ${concurrent.has(o.reference) ? 'platinum marked concurrent on the order' : 'platinum alone, the concurrent part of CCRT'}, not checked and not suggested for removal`, 400),
-    ),
-    ...review.otherSystemic.map((o) => text(`${o.reference}: ${recognisedAs(o)}; systemic therapy that is not an induction partner, not checked`, 400)),
-    ...review.ignored.map((i) => text(`${i.reference}: ${ignored[i.reason]}`)),
+    ...review.regimen.map((x) => text(o.induction(x.reference, agents(x), x.by), 400)),
+    ...review.platinumOrders.map((x) => text(o.platinum(x.reference, agents(x), concurrent.has(x.reference)), 400)),
+    ...review.otherSystemic.map((x) => text(o.otherSystemic(x.reference, agents(x)), 400)),
+    ...review.ignored.map((i) => text(o.ignored(i.reference, i.reason))),
   ];
 }
 
 type AppliedCheck = Exclude<OrderCheckResult, { kind: 'not-applicable' }>;
 
+/** The evidence of the check: the recommendation tier's own (src/explain), so the two never differ. */
 function orderEvidence(result: AppliedCheck): Md[] {
-  const s = DONG_SURVIVAL;
   switch (result.kind) {
     case 'ict-supported':
       return recommendationEvidence('ict-ccrt');
+    case 'ict-not-supported':
+      return recommendationEvidence('ccrt-alone');
+    case 'consider-trial':
+      return recommendationEvidence('clinical-trial');
     case 'insufficient-data':
-      return [trusted('ICTOS decides whether induction chemotherapy was associated with a benefit (Dong 2019); without it the check cannot be made.')];
-    default: {
-      const lines: Md[] = [
-        trusted(
-          `Validation cohort, low ICTOS (n = ${s.validationLowIctos.n}): additional induction chemotherapy was not associated with a significant failure-free survival benefit, FFS ${hr(s.validationLowIctos.hr)}; the interval includes a benefit.`,
-        ),
-      ];
-      if (result.kind === 'consider-trial') {
-        lines.push(
-          trusted(
-            `Low ICTOS and high risk: 5-year FFS ${s.lowIctosHighRisk.ffs5y}% with CCRT alone; induction chemotherapy ${hr(s.lowIctosHighRisk.ictHr)}. \u201cIt was not possible to conclude that CCRT alone was sufficient\u201d: the authors suggest clinical trials of intensified or novel therapy.`,
-          ),
-        );
-      }
-      if (result.kind === 'ict-not-supported') lines.push(trusted(`Low ICTOS and low risk: 5-year FFS ${s.lowIctosLowRisk.ffs5y}%; induction chemotherapy ${hr(s.lowIctosLowRisk.ictHr)}.`));
-      lines.push(trusted('The low-ICTOS tiers are not yet validated in larger populations, in the authors\u2019 words; the risk stratification was exploratory.'));
-      lines.push(trusted(`Induction regimen of the trial: ${DONG_COHORTS.inductionRegimen}; other regimens were not studied.`));
-      return lines;
-    }
+      return [trusted(EN.orderCheck.needsIctos)];
+    case 'undetermined':
+      return [EN.recommendation.lowIctosNoBenefit, EN.recommendation.notValidated, EN.recommendation.regimen].map((l) => trusted(l));
   }
 }
-
-const ORDER_HEADLINE: Readonly<Record<AppliedCheck['kind'], string>> = {
-  'ict-not-supported': 'Induction chemotherapy is in the draft orders of a low-ICTOS, low-risk patient',
-  'consider-trial': 'Induction chemotherapy is in the draft orders of a low-ICTOS, high-risk patient',
-  undetermined: 'Induction chemotherapy is in the draft orders of a low-ICTOS patient whose risk or population is not established',
-  'ict-supported': 'Induction chemotherapy is in the draft orders of a high-ICTOS patient',
-  'insufficient-data': 'Induction chemotherapy is in the draft orders, but ICTOS is not available',
-};
 
 /** What the undetermined check lacks, in a few words for the summary. */
 function undeterminedMissing(result: Extract<OrderCheckResult, { kind: 'undetermined' }>): string {
@@ -115,7 +89,7 @@ export function orderCheckCards(ctx: CardContext, review: DraftOrderReview, sele
     },
   ];
   const detail = templates.detail('order-check', {
-    headline: trusted(ORDER_HEADLINE[result.kind]),
+    headline: trusted(EN.orderCheck.headline[result.kind]),
     caveats: caveats(ctx),
     orders: orderLines(review),
     population: populationSection(ctx),
@@ -124,11 +98,8 @@ export function orderCheckCards(ctx: CardContext, review: DraftOrderReview, sele
     rules: [
       ...ictosRuleLines(ctx),
       ...(result.kind === 'ict-supported' || result.kind === 'insufficient-data' ? [] : [riskRuleLine(ctx)]),
-      trusted(
-        'Order check (clinical-spec section 6): induction chemotherapy is recognised by an induction partner agent (docetaxel, fluorouracil, gemcitabine, capecitabine, paclitaxel) or an explicit induction marker on the order; a platinum alone is the concurrent part of CCRT. ' +
-          'A removal is suggested only for a low-ICTOS patient whose low clinical risk is certain and whose population is established.',
-      ),
-      ...(result.kind === 'undetermined' ? [text(`Not established: ${undeterminedMissing(result)}. No removal is suggested.`)] : []),
+      trusted(EN.orderCheck.rule),
+      ...(result.kind === 'undetermined' ? [text(EN.orderCheck.notEstablished(undeterminedMissing(result)))] : []),
     ],
     evidence: orderEvidence(result),
     limitations: dongLimitations(),
@@ -141,9 +112,9 @@ export function orderCheckCards(ctx: CardContext, review: DraftOrderReview, sele
       deletable.length > 0
         ? [
             {
-              label: `Remove the induction regimen (${deletable.length} order${deletable.length > 1 ? 's' : ''})`,
+              label: EN.orderCheck.removeRegimen(deletable.length),
               uuid: ctx.newUuid(),
-              actions: deletable.map((o) => ({ type: 'delete' as const, description: `Remove ${o.reference} (${o.agents.join(' + ') || 'induction'})`, resourceId: o.reference })),
+              actions: deletable.map((o) => ({ type: 'delete' as const, description: EN.orderCheck.removeOrder(o.reference, o.agents.join(' + ')), resourceId: o.reference })),
             },
           ]
         : undefined;

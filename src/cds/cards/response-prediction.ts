@@ -1,23 +1,18 @@
 /** The response-prediction card: the five tumor-blood-flow rules of Liu 2022, or a site threshold set (issue 17). */
-import { LIU_COHORT, LIU_LIMITATIONS, RECIST_SHORT, RESIDUAL_RULES, TBF_EVIDENCE, TBF_RULE_IDS, ageText, isDecided, negativePredictiveValue, populationDoubts, positivePredictiveValue, RESIDUAL_DIRECTION_TEXT, RESPONSE_DIRECTION_TEXT, tbfOutcomeText, tbfOutlook, type TbfRuleResult } from '../../core';
+import { RECIST_SHORT, RESIDUAL_RULES, TBF_EVIDENCE, TBF_RULE_IDS, ageText, populationDoubts, tbfOutlook, type TbfRuleResult } from '../../core';
 import { observedResponse, observedResponseLines } from '../../fhir/observed';
 import { inputRows, tbfFindings, unusableLines } from '../basis';
-import { num, text, trusted, type Md } from '../markdown';
-import { EN } from '../../explain/messages';
+import { num, phraseMd, text, trusted, type Md } from '../markdown';
+import { EN } from '../../explain/en';
+import { tbfEvidenceLine, tbfRuleLine } from '../../explain/tbf';
+import { value } from '../../explain/phrase';
 import { SITE_CALIBRATION_LIMITATION, siteCalibrationStatement, siteRuleFigures, type SiteCalibration } from '../../site-profiles';
 import { PATIENT_VIEW_OVERRIDE_REASONS } from '../vocabulary';
-import { type BuiltCard, type CardContext, TBF_KEYS, card, caveats, ci, citation, p, pct, populationSection, withCaveat } from './envelope';
+import { type BuiltCard, type CardContext, TBF_KEYS, card, caveats, citation, populationSection, withCaveat } from './envelope';
 
 function tbfRuleRow(result: TbfRuleResult, ctx: CardContext): Md {
-  const ev = TBF_EVIDENCE[result.rule];
-  const value = isDecided(result) || result.kind === 'not-applicable' ? `${ev.parameter} ${num(result.value)}` : `${ev.parameter} not available (missing ${result.missing.join(', ')})`;
-  const outcome = isDecided(result) ? `**${tbfOutcomeText(result)}**` : tbfOutcomeText(result);
   const site = ctx.profile?.calibration;
-  const figures =
-    site === undefined
-      ? `AUC ${ev.auc.value} (95% CI ${ci(ev.auc.ci)}), sensitivity ${ev.sensitivity}, specificity ${ev.specificity}; ${ev.strength} evidence.`
-      : text(siteRuleFigures(site.rules[result.rule], site), 600);
-  return trusted(`${result.rule} (${site === undefined ? ev.source : `${ev.source}, cutoff from the local calibration`}): ${value} vs cutoff > ${num(result.cutoff)} \u2192 ${outcome}. ${figures}`);
+  return phraseMd(tbfRuleLine(result, site === undefined ? undefined : [value(siteRuleFigures(site.rules[result.rule], site))]));
 }
 
 const fixed3 = (x: number): string => x.toFixed(3);
@@ -31,7 +26,7 @@ function siteCalibrationCaveat(ctx: CardContext): Md[] {
 
 function tbfEvidence(ctx: CardContext): Md[] {
   const site = ctx.profile?.calibration;
-  return site === undefined ? liuEvidence(ctx, '') : [...siteEvidence(ctx, site), ...liuEvidence(ctx, 'The rules\u2019 source, Liu 2022, at its published cutoffs (not used here): ')];
+  return site === undefined ? liuEvidence(ctx, '') : [...siteEvidence(ctx, site), ...liuEvidence(ctx, EN.rules.publishedNotUsed)];
 }
 
 function siteEvidence(ctx: CardContext, site: SiteCalibration): Md[] {
@@ -61,28 +56,8 @@ function siteEvidence(ctx: CardContext, site: SiteCalibration): Md[] {
 }
 
 function liuEvidence(ctx: CardContext, prefix: string): Md[] {
-  const rows: Md[] = [];
-  for (const rule of TBF_RULE_IDS) {
-    const result = ctx.assessment.tbf[rule];
-    if (result.kind === 'insufficient-data') continue;
-    const ev = TBF_EVIDENCE[rule];
-    const c = ev.counts;
-    const above = c.truePositive + c.falsePositive;
-    const atOrBelow = c.trueNegative + c.falseNegative;
-    rows.push(
-      trusted(
-        `${prefix}${rule} (${ev.source}): of ${above} patients above ${num(ev.publishedCutoff)}, ${c.truePositive} had ${ev.favorableOutcome} (${pct(positivePredictiveValue(c))}); ` +
-          `of ${atOrBelow} at or below, ${c.trueNegative} had ${ev.unfavorableOutcome} (${pct(negativePredictiveValue(c))}): counts reconstructed from the published sensitivity, specificity and group sizes, not printed in the paper. ` +
-          `Group means (Table 4): ${ev.positiveGroup.label} ${ev.positiveGroup.mean} \u00b1 ${ev.positiveGroup.sd} vs ${ev.negativeGroup.label} ${ev.negativeGroup.mean} \u00b1 ${ev.negativeGroup.sd} mL/100 g/min, ${p(ev.groupDifferenceP)}.`,
-      ),
-    );
-  }
-  rows.push(
-    trusted(
-      `${prefix === '' ? '' : 'Liu 2022 '}Cohort: ${LIU_COHORT.n} patients aged ${LIU_COHORT.ageYears.min}\u2013${LIU_COHORT.ageYears.max}, ${LIU_COHORT.design}, ${LIU_COHORT.period}; ${LIU_COHORT.treatment}. Protocol: ${LIU_COHORT.protocol.scanner}; ${LIU_COHORT.protocol.sequence}; post-labeling delay ${LIU_COHORT.protocol.postLabelingDelayMs} ms.`,
-    ),
-  );
-  return rows;
+  const rows = TBF_RULE_IDS.filter((rule) => ctx.assessment.tbf[rule].kind !== 'insufficient-data').map((rule) => trusted(`${prefix}${tbfEvidenceLine(rule)}`));
+  return [...rows, trusted(EN.rules.cohort)];
 }
 
 /** The observed response at 40 Gy, when both diameters are recorded (Liu 2022 Eq. 3, Table 2). */
@@ -101,11 +76,7 @@ function tbfRuleLines(ctx: CardContext): Md[] {
     lines.push(trusted(EN.tbf.delta(num(pre.value), num(post.value), num(delta.value))));
   }
   if (TBF_RULE_IDS.some((r) => ctx.assessment.tbf[r].kind === 'not-applicable' && (ctx.assessment.tbf[r] as { reason: string }).reason === 'induction-before-rt')) {
-    lines.push(
-      trusted(
-        'Systemic therapy started before radiotherapy: Liu 2022 studied concurrent chemoradiotherapy without induction chemotherapy, so the values are shown without a prediction.',
-      ),
-    );
+    lines.push(trusted(EN.rules.inductionBeforeRt));
   }
   lines.push(trusted(EN.tbf.postTbfNotARule), trusted(EN.tbf.associations));
   return lines;
@@ -117,22 +88,22 @@ function responseSummary(ctx: CardContext): string {
   const doubts = populationDoubts(assessment.population);
   if (TBF_RULE_IDS.every((r) => tbf[r].kind !== 'favorable' && tbf[r].kind !== 'unfavorable')) {
     const why = TBF_RULE_IDS.some((r) => tbf[r].kind === 'not-applicable' && (tbf[r] as { reason: string }).reason === 'induction-before-rt')
-      ? 'no prediction after induction chemotherapy (not studied)'
-      : 'predictions expired: outcomes due or observed';
-    return withCaveat((caveat) => ctx.templates.summary('response-prediction', { response: 'values shown', residual: `${why}${caveat}` }), doubts);
+      ? EN.rules.noPredictionAfterInduction
+      : EN.rules.predictionsExpired;
+    return withCaveat((caveat) => ctx.templates.summary('response-prediction', { response: EN.rules.valuesShown, residual: `${why}${caveat}` }), doubts);
   }
   const { response, residual, weakOnly } = tbfOutlook(tbf);
   const residualExpired = RESIDUAL_RULES.some((r) => tbf[r].kind === 'not-applicable');
   const observed = observedResponse(ctx.extraction);
-  const responseText = observed !== undefined ? `observed ${RECIST_SHORT[observed.recist]} at 40 Gy` : `${RESPONSE_DIRECTION_TEXT[response]}${weakOnly ? ' (weak rule)' : ''}`;
-  const residualText = residualExpired ? 'residual prediction expired' : RESIDUAL_DIRECTION_TEXT[residual];
+  const responseText = observed !== undefined ? EN.rules.observedAt40Gy(RECIST_SHORT[observed.recist]) : `${EN.rules.responseDirection[response]}${weakOnly ? EN.rules.weakOnly.short : ''}`;
+  const residualText = residualExpired ? EN.rules.residualExpired : EN.rules.residualDirection[residual];
   return withCaveat((caveat) => ctx.templates.summary('response-prediction', { response: responseText, residual: `${residualText}${caveat}` }), doubts);
 }
 
 export function responsePredictionCard(ctx: CardContext): BuiltCard {
   const { assessment, extraction, templates } = ctx;
   const detail = templates.detail('response-prediction', {
-    headline: trusted('ASL-MRI tumor blood flow and early response to chemoradiotherapy (a prognostic aid, not a treatment recommendation)'),
+    headline: trusted(EN.rules.headline),
     caveats: [...siteCalibrationCaveat(ctx), ...caveats(ctx)],
     population: populationSection(ctx),
     inputs: inputRows(TBF_KEYS, extraction),
@@ -141,7 +112,7 @@ export function responsePredictionCard(ctx: CardContext): BuiltCard {
     observed: observedLines(ctx),
     rules: tbfRuleLines(ctx),
     evidence: tbfEvidence(ctx),
-    limitations: [...(ctx.profile?.calibration !== undefined ? [trusted(SITE_CALIBRATION_LIMITATION)] : []), ...LIU_LIMITATIONS.map((l) => trusted(l)), ...(assessment.population.age.recorded && !assessment.population.age.withinLiuRange ? [text(ageText(assessment.population.age))] : [])],
+    limitations: [...(ctx.profile?.calibration !== undefined ? [trusted(SITE_CALIBRATION_LIMITATION)] : []), ...EN.limitations.liu.map((l) => trusted(l)), ...(assessment.population.age.recorded && !assessment.population.age.withinLiuRange ? [text(ageText(assessment.population.age))] : [])],
     citations: [citation('liu-2022')],
   });
   return card(

@@ -1,84 +1,36 @@
 /** The treatment-selection card (ICTOS, clinical risk and the recommendation, Dong 2019), and the ICTOS and risk rule lines the order check shares. */
-import { DONG_LIMITATIONS, DONG_SURVIVAL, RECOMMENDATION_EVIDENCE, populationDoubts, recommendationEvidenceText, scoreText, type Assessment, type IctosFeature, type RecommendationKind, type RiskFactor } from '../../core';
+import { DONG_SURVIVAL, populationDoubts, scoreText, type Assessment, type RecommendationKind } from '../../core';
+import { EN } from '../../explain/en';
+import { ictosDetailLines, ictosFormula, ictosResult } from '../../explain/ictos';
+import { riskPatient, riskRule } from '../../explain/risk';
 import { ictosFinding, inputRows, riskFinding, unusableLines, findingInputs, ictosInputIds, RISK_INPUT_IDS } from '../basis';
 import type { Finding } from '../card-schema';
-import { num, text, trusted, type Md } from '../markdown';
+import { phraseMd, trusted, type Md } from '../markdown';
 import { PATIENT_VIEW_OVERRIDE_REASONS } from '../vocabulary';
-import { type BuiltCard, type CardContext, FEATURE_LABEL, ICTOS_KEYS, RISK_KEYS, RISK_LABEL, STAGING_KEYS, TRIAL_LINK, card, caveats, ci, citation, populationSection, withCaveat } from './envelope';
+import { type BuiltCard, type CardContext, ICTOS_KEYS, RISK_KEYS, STAGING_KEYS, TRIAL_LINK, card, caveats, ci, citation, populationSection, withCaveat } from './envelope';
 
 export const scoreOf = (ictos: Assessment['ictos']): string => (ictos.kind === 'insufficient-data' ? 'unknown' : scoreText(ictos.score));
 
+/** The ICTOS rule, this patient's score and, when computed from features, its contributions (src/explain/ictos.ts). */
 export function ictosRuleLines(ctx: CardContext): Md[] {
   const { ictos } = ctx.assessment;
-  const set = ctx.thresholds.ictos;
-  const c = set.coefficients;
-  const terms = (Object.keys(FEATURE_LABEL) as IctosFeature[]).map((f, i) => {
-    const coefficient = c[f];
-    const sign = coefficient < 0 ? '\u2212' : i === 0 ? '' : '+';
-    return `${sign}${i === 0 ? '' : ' '}${num(Math.abs(coefficient))} \u00d7 ${FEATURE_LABEL[f]}`;
-  });
-  const lines: Md[] = [
-    trusted(
-      `ICTOS = ${terms.join(' ')}, on z-scored features of the primary tumor on pre-treatment contrast-enhanced T1-weighted MRI; ` +
-        `high when > ${num(set.cutoff)}, low when \u2264 ${num(set.cutoff)} (threshold set ${text(set.id)}).`,
-    ),
-  ];
-  if (ictos.kind === 'insufficient-data') {
-    lines.push(text(`This patient: ICTOS cannot be computed (missing: ${ictos.missing.join(', ')}).`));
-    return lines;
-  }
-  const from = { score: 'the recorded ICTOS Observation', 'z-features': 'the three z-scored features', 'raw-features': 'the raw features with the site normalization' }[ictos.source];
-  lines.push(trusted(`This patient: ICTOS ${text(scoreText(ictos.score))} from ${from}: **${ictos.kind}**.`));
-  if (ictos.features !== undefined) {
-    const features = ictos.features;
-    const parts = (Object.keys(features) as IctosFeature[]).map(
-      (f) => `${FEATURE_LABEL[f]} z ${num(features[f].z)} \u00d7 ${num(features[f].coefficient)} = ${num(features[f].contribution)}`,
-    );
-    lines.push(trusted(`Contributions: ${parts.join('; ')}.`));
-    if (ictos.source === 'raw-features') {
-      const norms = (Object.keys(features) as IctosFeature[]).flatMap((f) => {
-        const raw = features[f].raw;
-        return raw === undefined ? [] : [`${FEATURE_LABEL[f]} mean ${num(raw.mean)}, SD ${num(raw.sd)}`];
-      });
-      lines.push(
-        trusted(
-          `Normalization: ${text(ctx.profile?.normalizationName ?? 'the site\u2019s set')} (${norms.join('; ')}), not the study\u2019s: Dong 2019 z-scored the features with its training cohort\u2019s parameters, which are not published. A deviation from the study.`,
-        ),
-      );
-    }
-  }
-  return lines;
+  return [ictosFormula(ctx.thresholds.ictos), ictosResult(ictos), ...ictosDetailLines(ictos, ctx.profile?.normalizationName)].map(phraseMd);
 }
 
+/** The clinical-risk rule and this patient's factors, in one line. */
 export function riskRuleLine(ctx: CardContext): Md {
-  const { risk } = ctx.assessment;
   const rf = ctx.thresholds.ictos.riskFactors;
-  const list = (fs: readonly RiskFactor[]) => (fs.length === 0 ? 'none' : fs.map((f) => RISK_LABEL[f]).join(', '));
-  return trusted(
-    `Clinical risk among low-ICTOS patients (Dong 2019): T4; N2\u2013N3; primary tumor volume \u2265 ${num(rf.tumorVolumeMl)} mL; plasma EBV DNA \u2265 ${num(rf.ebvDnaCopiesPerMl)} copies/mL; ` +
-      `high when more than ${num(rf.highRiskMoreThan)} are present (defined on the AJCC 7th edition; an 8th-edition T4 or N3 is used as the 7th-edition factor). ` +
-      `This patient: present ${list(risk.present)}; absent ${list(risk.absent)}; unknown ${list(risk.unknown)}: **${risk.kind}**.`,
-  );
+  return trusted(`${riskRule(rf)} ${phraseMd(riskPatient(ctx.assessment.risk, rf))}`);
 }
-
-const R7_LINE = trusted(
-  'Recommendation (Dong 2019, Discussion): high ICTOS \u2192 induction chemotherapy + CCRT; low ICTOS and low risk \u2192 CCRT alone; low ICTOS and high risk \u2192 clinical trials of intensified or novel therapy. A choice made before any treatment starts.',
-);
-
-/** What "no treatment started" rests on (clinical-spec.md section 4, v2). */
-const NOT_STARTED_LINE = trusted(
-  'No radiotherapy or systemic anti-cancer therapy is recorded as started: the Procedure (radiotherapy) and MedicationAdministration (systemic therapy) records of this EHR were searched. Treatment recorded elsewhere (another hospital, free text) is not seen.',
-);
 
 export function recommendationEvidence(kind: RecommendationKind): Md[] {
-  return recommendationEvidenceText(kind).map((x) => trusted(x));
+  return EN.recommendation.evidence(kind).map((x) => trusted(x));
 }
 
-export const dongLimitations = () => DONG_LIMITATIONS.map((l) => trusted(l));
+export const dongLimitations = () => EN.limitations.dong.map((l) => trusted(l));
 
 export function treatmentSelectionCard(ctx: CardContext, kind: RecommendationKind): BuiltCard {
   const { assessment, extraction, templates } = ctx;
-  const evidence = RECOMMENDATION_EVIDENCE[kind];
   const highIctos = DONG_SURVIVAL.validationHighIctos.hr;
   const summary = withCaveat(
     (caveat) => templates.summary(`treatment-selection.${kind}`, { score: scoreOf(assessment.ictos), hr: highIctos.value, ci: ci(highIctos.ci), caveat }),
@@ -95,16 +47,16 @@ export function treatmentSelectionCard(ctx: CardContext, kind: RecommendationKin
     },
   ];
   const detail = templates.detail('treatment-selection', {
-    headline: text(`Option: ${evidence.label} (${evidence.source})`),
+    headline: trusted(EN.recommendation.headline(kind)),
     caveats: caveats(ctx),
     population: populationSection(ctx),
     inputs: inputRows([...ICTOS_KEYS, ...STAGING_KEYS, ...RISK_KEYS], extraction),
     unusable: unusableLines([...ICTOS_KEYS, ...STAGING_KEYS, ...RISK_KEYS], extraction),
     rules: [
       ...ictosRuleLines(ctx),
-      kind === 'ict-ccrt' ? trusted('Dong 2019 did not stratify high-ICTOS patients by clinical risk.') : riskRuleLine(ctx),
-      R7_LINE,
-      NOT_STARTED_LINE,
+      kind === 'ict-ccrt' ? trusted(EN.risk.notStratifiedHighIctos) : riskRuleLine(ctx),
+      trusted(EN.recommendation.rule),
+      trusted(EN.recommendation.notStarted),
     ],
     evidence: recommendationEvidence(kind),
     limitations: dongLimitations(),

@@ -333,16 +333,18 @@ async function sendFeedback(service: ServiceDescription, card: Card, item: Recor
   }
 }
 
+const APP_PANEL_HEADING = 'SMART app (launched from the card, inside the demo EHR)';
+
 async function launchApp(link: Link, patient: DemoPatient): Promise<void> {
   const panel = document.getElementById('app-panel');
   if (panel === null) return;
   panel.hidden = false;
-  panel.replaceChildren(el('h3', {}, 'SMART app (launched from the card, inside the demo EHR)'), el('p', { class: 'status' }, 'Launching…'));
+  panel.replaceChildren(el('h3', {}, APP_PANEL_HEADING), el('p', { class: 'status' }, 'Launching…'));
   try {
     const { launchUrl } = await postJson<{ launchUrl: string }>('/demo/api/launch', { patientId: patient.id, appUrl: link.url, ...(link.appContext !== undefined ? { appContext: link.appContext } : {}) });
     const frame = el('iframe', { src: launchUrl, title: 'NPC-CDS SMART app', name: 'smart-app' });
     panel.replaceChildren(
-      el('h3', {}, 'SMART app (launched from the card, inside the demo EHR)'),
+      el('h3', {}, APP_PANEL_HEADING),
       el('p', { class: 'muted' }, el('a', { href: launchUrl, target: '_blank', rel: 'noopener' }, 'Open the launch in a new tab instead')),
       frame,
     );
