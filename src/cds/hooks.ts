@@ -7,11 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { assessPatient } from '../core';
+import { assessPatient, concernedInductionOrders } from '../core';
 import { FhirServerFaultError } from '../fhir/errors';
 import { extractInputs } from '../fhir/extract';
 import { loadPatientRecord, type DataSource, type LoadResult } from '../fhir/loader';
-import { relevantInductionOrders, reviewDraftOrders, type DraftOrderReview } from '../fhir/orders';
+import { draftInduction, reviewDraftOrders, type DraftOrderReview } from '../fhir/orders';
 import type { PrefetchKey } from '../fhir/prefetch';
 import { defaultProfile, type Config } from '../config';
 import { profileForCaller, type ThresholdProfile } from '../site-profiles';
@@ -138,7 +138,7 @@ export async function serveHook(service: ServiceDefinition, body: unknown, deps:
     };
     // The order check applies only when induction chemotherapy is among the (selected) draft orders.
     if (orders === undefined) built = [dataUnavailableCard(unavailable)];
-    else built = relevantInductionOrders(orders.review, orders.selections).length > 0 ? [dataUnavailableCard(unavailable, { review: orders.review })] : [];
+    else built = concernedInductionOrders(draftInduction(orders.review, orders.selections)).length > 0 ? [dataUnavailableCard(unavailable, { review: orders.review })] : [];
   } else {
     const extraction = extractInputs(loaded.record, now, { codes: config.codes, thresholds: profile.thresholds });
     const assessment = assessPatient(extraction.inputs, profile.thresholds, profile.normalization);

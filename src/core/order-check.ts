@@ -47,13 +47,30 @@ export type OrderCheckResult =
       readonly reason: 'no-induction-order' | 'treatment-started' | PopulationNotApplicableReason;
     };
 
+/** The draft orders as the check sees them: which are induction chemotherapy, and which were just selected. */
+export interface DraftInduction {
+  /** The references of the draft orders recognised as induction chemotherapy (src/fhir/orders.ts). */
+  readonly induction: readonly string[];
+  /** order-select: the orders just selected; order-sign: absent, every draft order is being signed. */
+  readonly selections?: readonly string[] | undefined;
+}
+
+/**
+ * The induction orders the check is about: on order-select those among the just-selected orders, on
+ * order-sign all of them. None: the check does not apply, whatever the patient's data.
+ */
+export function concernedInductionOrders(orders: DraftInduction): string[] {
+  const { selections } = orders;
+  return selections === undefined ? [...orders.induction] : orders.induction.filter((r) => selections.includes(r));
+}
+
 /**
  * Applies the order check to an assessed patient (clinical-spec.md section 6, v2: the check decides by
  * risk tier). No check without an induction order, outside the studied population, with contradictory or
  * ambiguous staging, or once treatment has started (the check concerns the choice made before treatment).
  */
-export function checkInductionOrder(assessment: Assessment, inductionOrdered: boolean): OrderCheckResult {
-  if (!inductionOrdered) return { kind: 'not-applicable', reason: 'no-induction-order' };
+export function checkInductionOrder(assessment: Assessment, orders: DraftInduction): OrderCheckResult {
+  if (concernedInductionOrders(orders).length === 0) return { kind: 'not-applicable', reason: 'no-induction-order' };
   const recommendation = assessment.recommendation;
   if (recommendation.kind === 'not-applicable') return { kind: 'not-applicable', reason: recommendation.reason };
   const { ictos, risk } = assessment;

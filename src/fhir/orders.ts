@@ -10,6 +10,7 @@
  * is marked concurrent (courseOfTherapyType, category or text: "concurrent", "with radiotherapy", "CCRT").
  */
 import type { MedicationRequest } from 'fhir/r4';
+import type { DraftInduction } from '../core';
 import type { CodeLists } from './codes';
 import { DEFAULT_CODE_LISTS } from './codes';
 import { medicationOf, medicationResolver, recogniseMedicationUse, type Recognition } from './drugs';
@@ -168,10 +169,7 @@ export function reviewDraftOrders(draftOrders: unknown, codes: CodeLists = DEFAU
   };
 }
 
-/**
- * The induction orders the check is about: on order-select those among the just-selected orders, on
- * order-sign (no `selections`) all of them. None: the check does not apply, whatever the patient's data.
- */
-export function relevantInductionOrders(review: DraftOrderReview, selections?: readonly string[]): InductionOrder[] {
-  return selections === undefined ? [...review.induction] : review.induction.filter((o) => selections.includes(o.reference));
+/** The draft orders as the order check (src/core/order-check.ts) sees them. */
+export function draftInduction(review: DraftOrderReview, selections?: readonly string[]): DraftInduction {
+  return { induction: review.induction.map((o) => o.reference), selections };
 }

@@ -1,4 +1,4 @@
-import { assessPatient, checkInductionOrder, type PatientInputs } from '../../src/core';
+import { assessPatient, checkInductionOrder, concernedInductionOrders, type DraftInduction, type PatientInputs } from '../../src/core';
 
 const patient = (over: Partial<PatientInputs> & { score?: number; stage?: string; m?: string } = {}): PatientInputs => ({
   population: { hasNpcDiagnosis: true, tCategory: 'T3', nCategory: 'N2', mCategory: over.m ?? 'M0', stageGroup: over.stage ?? 'III', edition: 8, ageYears: 55 },
@@ -18,6 +18,10 @@ const lowIctos = (p: { t?: string; n?: string; m?: string; stage?: string; volum
 });
 
 // clinical-spec.md section 6; Dong 2019 Results (validation cohort): low ICTOS HR 0.75, high ICTOS HR 0.17.
+/** Draft orders: a TPF regimen being signed (order-sign), and none. */
+const TPF: DraftInduction = { induction: ['MedicationRequest/docetaxel', 'MedicationRequest/fluorouracil'] };
+const NONE: DraftInduction = { induction: [] };
+
 describe('the induction chemotherapy order check (clinical-spec section 6)', () => {
   test.each([
     { name: 'low ICTOS (-0.35) with an induction order: induction was not associated with benefit (Dong 2019, HR 0.75)', p: patient({ score: -0.35 }), ordered: true, kind: 'ict-not-supported' },
@@ -28,7 +32,7 @@ describe('the induction chemotherapy order check (clinical-spec section 6)', () 
     { name: 'treatment already started: no check (the choice is made before treatment)', p: patient({ score: -0.35, treatmentStarted: true }), ordered: true, kind: 'not-applicable' },
     { name: 'stage II, outside the studied population: no check', p: patient({ score: -0.35, stage: 'II' }), ordered: true, kind: 'not-applicable' },
   ])('$name', ({ p, ordered, kind }) => {
-    expect(checkInductionOrder(assessPatient(p), ordered).kind).toBe(kind);
+    expect(checkInductionOrder(assessPatient(p), ordered ? TPF : NONE).kind).toBe(kind);
   });
 
   // clinical-spec.md section 6 (v2): the check decides by risk tier. Dong 2019 Results: low ICTOS and high
@@ -43,11 +47,11 @@ describe('the induction chemotherapy order check (clinical-spec section 6)', () 
     { name: 'low ICTOS, low risk, but no birth date: undetermined', p: lowIctos({ t: 'T3', n: 'N1', m: 'M0', volume: 20, ebv: 900 }), kind: 'undetermined' },
     { name: 'low ICTOS, low risk, fully staged adult: ICT not supported (the only removal)', p: lowIctos({ t: 'T3', n: 'N1', m: 'M0', volume: 20, ebv: 900, age: 55 }), kind: 'ict-not-supported' },
   ])('order check by risk tier (v2): $name', ({ p, kind }) => {
-    expect(checkInductionOrder(assessPatient(p), true).kind).toBe(kind);
+    expect(checkInductionOrder(assessPatient(p), TPF).kind).toBe(kind);
   });
 
   test('an undetermined check names the missing risk factors and the population doubts', () => {
-    expect(checkInductionOrder(assessPatient(lowIctos({ t: 'T4', n: 'N2', volume: 20 })), true)).toMatchObject({
+    expect(checkInductionOrder(assessPatient(lowIctos({ t: 'T4', n: 'N2', volume: 20 })), TPF)).toMatchObject({
       kind: 'undetermined',
       missing: ['ebv-dna'],
       doubts: ['m-category-not-recorded', 'age-not-recorded'],
@@ -60,18 +64,34 @@ describe('the induction chemotherapy order check (clinical-spec section 6)', () 
     { name: 'a 12-year-old', p: { ...patient({ score: -0.35 }), population: { ...patient().population, ageYears: 12 } }, reason: 'under-18' },
     { name: 'IVB without an edition or M', p: { ...patient({ score: -0.35 }), population: { hasNpcDiagnosis: true, stageGroup: 'IVB', ageYears: 55 } }, reason: 'ambiguous-edition' },
   ])('no order check outside the studied population (v2): $name', ({ p, reason }) => {
-    expect(checkInductionOrder(assessPatient(p), true)).toEqual({ kind: 'not-applicable', reason });
+    expect(checkInductionOrder(assessPatient(p), TPF)).toEqual({ kind: 'not-applicable', reason });
   });
 
   test('the insufficient-data result names the missing ICTOS inputs', () => {
-    expect(checkInductionOrder(assessPatient(patient()), true)).toMatchObject({ kind: 'insufficient-data', missing: expect.arrayContaining(['ictos']) });
+    expect(checkInductionOrder(assessPatient(patient()), TPF)).toMatchObject({ kind: 'insufficient-data', missing: expect.arrayContaining(['ictos']) });
   });
 
   test('a not-applicable result says why', () => {
-    expect(checkInductionOrder(assessPatient(patient({ score: 1 })), false)).toEqual({ kind: 'not-applicable', reason: 'no-induction-order' });
-    expect(checkInductionOrder(assessPatient(patient({ score: 1, treatmentStarted: true })), true)).toEqual({ kind: 'not-applicable', reason: 'treatment-started' });
-    expect(checkInductionOrder(assessPatient(patient({ score: 1, m: 'M1', stage: 'IVB' })), true)).toEqual({ kind: 'not-applicable', reason: 'out-of-scope' });
+    expect(checkInductionOrder(assessPatient(patient({ score: 1 })), NONE)).toEqual({ kind: 'not-applicable', reason: 'no-induction-order' });
+    expect(checkInductionOrder(assessPatient(patient({ score: 1, treatmentStarted: true })), TPF)).toEqual({ kind: 'not-applicable', reason: 'treatment-started' });
+    expect(checkInductionOrder(assessPatient(patient({ score: 1, m: 'M1', stage: 'IVB' })), TPF)).toEqual({ kind: 'not-applicable', reason: 'out-of-scope' });
     // M1 with a recorded stage III contradicts itself: whether the patient is in scope cannot be decided.
-    expect(checkInductionOrder(assessPatient(patient({ score: 1, m: 'M1' })), true)).toEqual({ kind: 'not-applicable', reason: 'staging-conflict' });
+    expect(checkInductionOrder(assessPatient(patient({ score: 1, m: 'M1' })), TPF)).toEqual({ kind: 'not-applicable', reason: 'staging-conflict' });
+  });
+});
+
+// clinical-spec.md section 6: on order-select the check concerns the just-selected orders, on order-sign every draft order.
+describe('which draft orders the check concerns', () => {
+  test.each([
+    { name: 'order-sign: every induction order', orders: TPF, concerned: TPF.induction },
+    { name: 'order-select of the docetaxel order: that order', orders: { ...TPF, selections: ['MedicationRequest/docetaxel'] }, concerned: ['MedicationRequest/docetaxel'] },
+    { name: 'order-select of a platinum order only: none', orders: { ...TPF, selections: ['MedicationRequest/cisplatin'] }, concerned: [] },
+    { name: 'no induction order: none', orders: { induction: [], selections: ['MedicationRequest/cisplatin'] }, concerned: [] },
+  ])('$name', ({ orders, concerned }) => {
+    expect(concernedInductionOrders(orders)).toEqual(concerned);
+  });
+
+  test('a low-ICTOS patient with only a platinum just selected gets no check, whatever the other draft orders', () => {
+    expect(checkInductionOrder(assessPatient(patient({ score: -0.35 })), { ...TPF, selections: ['MedicationRequest/cisplatin'] })).toEqual({ kind: 'not-applicable', reason: 'no-induction-order' });
   });
 });

@@ -1,7 +1,7 @@
 /** The order-check card of order-select and order-sign (clinical-spec.md section 6, v2). */
 import { DONG_SURVIVAL, POPULATION_DOUBT_TEXT, checkInductionOrder, type InputId, type OrderCheckResult } from '../../core';
 import { recognitionPhrase } from '../../fhir/drugs';
-import { relevantInductionOrders, type DraftOrderReview, type InductionOrder, type SystemicOrder } from '../../fhir/orders';
+import { draftInduction, type DraftOrderReview, type InductionOrder, type SystemicOrder } from '../../fhir/orders';
 import { findingProblems, ictosFinding, inputRows, riskFinding, unusableLines, findingInputs, ictosInputIds, RISK_INPUT_IDS } from '../basis';
 import type { Finding } from '../card-schema';
 import { text, trusted, type Md } from '../markdown';
@@ -61,8 +61,7 @@ const MISSING_SHORT: Readonly<Partial<Record<InputId, string>>> = {
  * population doubt is a warning with a suggestion to remove the whole induction regimen.
  */
 export function orderCheckCards(ctx: CardContext, review: DraftOrderReview, selections?: readonly string[]): BuiltCard[] {
-  const relevant = relevantInductionOrders(review, selections);
-  const result = checkInductionOrder(ctx.assessment, relevant.length > 0);
+  const result = checkInductionOrder(ctx.assessment, draftInduction(review, selections));
   if (result.kind === 'not-applicable') return [];
   const { assessment, extraction, templates } = ctx;
   const score = scoreOf(assessment.ictos);
