@@ -7,6 +7,7 @@ import {
   OUT_OF_SCOPE_TEXT,
   pValueText,
   scoreText,
+  decimalText,
   tbfOutlook,
   type PatientInputs,
 } from '../../src/core';
@@ -116,6 +117,16 @@ describe('numbers keep the paper\u2019s precision (clinical-spec.md section 8, v
     { x: 1e-13, text: '0' },
   ])('a score of $x reads "$text", never a zero that hides its sign', ({ x, text }) => {
     expect(scoreText(x)).toBe(text);
+  });
+
+  test.each([
+    { x: 157.52 - 100, text: '57.52' },
+    { x: 137.07, text: '137.07' },
+    { x: 0.123456, text: '0.1235' },
+    { x: Number.NaN, text: 'NaN' },
+    { x: Number.POSITIVE_INFINITY, text: 'Infinity' },
+  ])('a value of $x reads "$text": at most four decimals, no binary noise, a non-number named as it is', ({ x, text }) => {
+    expect(decimalText(x)).toBe(text);
   });
 });
 
