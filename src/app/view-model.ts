@@ -21,13 +21,14 @@ import {
 } from '../core';
 import type { CodeLists } from '../fhir/codes';
 import type { ExtractKey, Extraction } from '../fhir/extract';
-import { describeNote, describeUnusable, INPUT_LABELS, populationLines, valueWithComparator } from '../fhir/labels';
+import { describeNote, describeUnusable, INPUT_LABELS, observedResponseLines, populationLines, valueWithComparator } from '../explain/labels';
 import type { PatientRecord } from '../fhir/loader';
-import { observedResponse, observedResponseLines } from '../fhir/observed';
+import { observedResponse } from '../fhir/observed';
 import { missingNeeds } from '../fhir/needs';
 import { patientBannerFacts } from '../fhir/patient-banner';
 import { EN } from '../explain/en';
 import { needLines } from '../explain/needs';
+import { citationText } from '../explain/citation';
 import { ictosFormula, ictosResult } from '../explain/ictos';
 import { plainText } from '../explain/phrase';
 import { recommendationText } from '../explain/recommendation';
@@ -156,7 +157,7 @@ export const formatNumber = decimalText;
 
 function citation(id: PaperId): CitationModel {
   const c: Citation = CITATIONS[id];
-  return { text: `${c.authors}. ${c.title}. ${c.journal} ${c.year};${c.volume}:${c.article}. doi:${c.doi}`, url: c.url };
+  return { text: `${citationText(id)} doi:${c.doi}`, url: c.url };
 }
 
 // ---- banner and origin ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 import type { Assessment, IctosFeature, InputId, Problem, TbfRuleId, TbfRuleResult } from '../core';
 import { FEATURE_INPUT_ID, INPUT_IDS } from '../core';
 import type { ExtractKey, Extracted, Extraction, Unusable } from '../fhir/extract';
-import { describeNote, describeProblem, describeUnusable, INPUT_LABELS, unitLabel, valueWithComparator } from '../fhir/labels';
+import { describeNote, describeProblem, describeUnusable, INPUT_LABELS, unitLabel, valueWithComparator } from '../explain/labels';
 import type { Finding, FindingInput } from './card-schema';
 import { num, text, trusted, type Md } from './markdown';
 

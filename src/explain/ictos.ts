@@ -1,6 +1,6 @@
 /** ICTOS in words (Dong 2019): the formula, this patient's score, its contributions and normalization. */
 import { decimalText, ICTOS_FEATURES, scoreText, type IctosResult, type IctosThresholdSet } from '../core';
-import { INPUT_LABELS } from '../fhir/labels';
+import { INPUT_LABELS } from './labels';
 import { EN } from './en';
 import type { Messages } from './messages';
 import type { Phrase } from './phrase';

@@ -2,9 +2,10 @@
  * What is missing, in words: the needs of src/core/needs.ts with their label and reason, from the
  * message catalogue. The missing-data card and the SMART app's "Missing" list both print these lines.
  */
-import { AMBIGUOUS_EDITION_TEXT, POPULATION_DOUBT_TEXT, type Need } from '../core';
+import type { Need } from '../core';
 import type { Extraction } from '../fhir/extract';
 import { EN } from './en';
+import { AMBIGUOUS_EDITION_TEXT, POPULATION_DOUBT_TEXT } from './labels';
 import type { Messages } from './messages';
 
 /** One need in words. */

@@ -1,7 +1,7 @@
 /** The treatment-selection recommendation in words (Dong 2019, R7): the app's heading and sentence. */
 import { RECOMMENDATION_EVIDENCE, type Assessment } from '../core';
 import type { Extraction } from '../fhir/extract';
-import { INPUT_LABELS } from '../fhir/labels';
+import { INPUT_LABELS } from './labels';
 import { EN } from './en';
 import type { Messages } from './messages';
 

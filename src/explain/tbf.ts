@@ -1,6 +1,6 @@
 /** The tumor-blood-flow rules in words (Liu 2022): each rule's value, outcome and evidence. */
 import { decimalText, TBF_EVIDENCE, tbfOutlook, type Assessment, type TbfRuleId, type TbfRuleResult } from '../core';
-import { INPUT_LABELS } from '../fhir/labels';
+import { INPUT_LABELS } from './labels';
 import { EN } from './en';
 import type { Messages } from './messages';
 import { strong, type Phrase } from './phrase';

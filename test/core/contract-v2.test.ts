@@ -1,10 +1,8 @@
 import {
-  ageText,
   assessPatient,
   DONG_SURVIVAL,
   hazardRatioText,
   isDecided,
-  OUT_OF_SCOPE_TEXT,
   pValueText,
   scoreText,
   decimalText,
@@ -12,6 +10,7 @@ import {
   type PatientInputs,
 } from '../../src/core';
 import { EN } from '../../src/explain/en';
+import { ageText, OUT_OF_SCOPE_TEXT } from '../../src/explain/labels';
 import { tbfOutcomeText } from '../../src/explain/tbf';
 
 /** A stage III adult, in scope, before or during CCRT. */

@@ -6,7 +6,7 @@
 import type { Extension, Observation, Procedure } from 'fhir/r4';
 import { assessPatient, DEFAULT_THRESHOLDS } from '../../src/core';
 import { MCODE_DOSE_DELIVERED_TO_VOLUME, extractInputs } from '../../src/fhir/extract';
-import { describeNote, describeUnusable } from '../../src/fhir/labels';
+import { describeNote, describeUnusable } from '../../src/explain/labels';
 import { SYSTEMS } from '../../src/fhir/codes';
 import { DEFAULT_SELECTION, parseFhirDateTime, withSelectionOverrides } from '../../src/fhir/selection';
 import { chemo, measurement, npcCondition, radiotherapy, record, staging, tbf } from '../support/fhir-builders';

@@ -1,7 +1,8 @@
 /** The card envelope every card builder uses: the context a card is built from, the formatting of the evidence registry, the source, SMART app link and findings of a card, and the citation lines. */
-import { CITATIONS, POPULATION_DOUBT_TEXT, populationDoubts, hazardRatioText, intervalText, percentText, pValueText, type Assessment, type IctosFeature, type PopulationDoubt, type RiskFactor, type ThresholdSets } from '../../core';
+import { CITATIONS, populationDoubts, hazardRatioText, intervalText, percentText, pValueText, type Assessment, type IctosFeature, type PopulationDoubt, type RiskFactor, type ThresholdSets } from '../../core';
 import type { ExtractKey, Extraction } from '../../fhir/extract';
-import { populationLines } from '../../fhir/labels';
+import { citationText } from '../../explain/citation';
+import { POPULATION_DOUBT_TEXT, populationLines } from '../../explain/labels';
 import { FINDINGS_EXTENSION, type Card, type Finding } from '../card-schema';
 import { link, text, trusted, type Md } from '../markdown';
 import type { ThresholdProfile } from '../../site-profiles';
@@ -113,5 +114,5 @@ export function card(
 
 export const citation = (paper: 'liu-2022' | 'dong-2019'): Md => {
   const c = CITATIONS[paper];
-  return trusted(`${text(`${c.authors}. ${c.title}. ${c.journal} ${c.year};${c.volume}:${c.article}.`, 400)} ${link(`doi ${c.doi}`, c.url)}`);
+  return trusted(`${text(citationText(paper), 400)} ${link(`doi ${c.doi}`, c.url)}`);
 };

@@ -1,11 +1,12 @@
 /** The order-check card of order-select and order-sign (clinical-spec.md section 6, v2). */
-import { DONG_SURVIVAL, POPULATION_DOUBT_TEXT, checkInductionOrder, type InputId, type OrderCheckResult } from '../../core';
+import { DONG_SURVIVAL, checkInductionOrder, type InputId, type OrderCheckResult } from '../../core';
 import { recognitionPhrase } from '../../fhir/drugs';
 import { draftInduction, type DraftOrderReview, type InductionOrder, type SystemicOrder } from '../../fhir/orders';
 import { findingProblems, ictosFinding, inputRows, riskFinding, unusableLines, findingInputs, ictosInputIds, RISK_INPUT_IDS } from '../basis';
 import type { Finding } from '../card-schema';
 import { text, trusted, type Md } from '../markdown';
 import { EN } from '../../explain/en';
+import { POPULATION_DOUBT_TEXT } from '../../explain/labels';
 import { OVERRIDE_REASONS } from '../vocabulary';
 import { type BuiltCard, type CardContext, ICTOS_KEYS, RISK_KEYS, STAGING_KEYS, card, caveats, ci, citation, populationSection, withCaveat } from './envelope';
 import { dongLimitations, ictosRuleLines, recommendationEvidence, riskRuleLine, scoreOf } from './treatment-selection';

@@ -1,6 +1,7 @@
 /** The response-prediction card: the five tumor-blood-flow rules of Liu 2022, or a site threshold set (issue 17). */
-import { RECIST_SHORT, RESIDUAL_RULES, TBF_EVIDENCE, TBF_RULE_IDS, ageText, populationDoubts, tbfOutlook, type TbfRuleResult } from '../../core';
-import { observedResponse, observedResponseLines } from '../../fhir/observed';
+import { RESIDUAL_RULES, TBF_EVIDENCE, TBF_RULE_IDS, populationDoubts, tbfOutlook, type TbfRuleResult } from '../../core';
+import { observedResponse } from '../../fhir/observed';
+import { ageText, observedResponseLines, RECIST_SHORT } from '../../explain/labels';
 import { inputRows, tbfFindings, unusableLines } from '../basis';
 import { num, phraseMd, text, trusted, type Md } from '../markdown';
 import { EN } from '../../explain/en';

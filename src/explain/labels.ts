@@ -1,22 +1,28 @@
 /**
  * Plain-text names for what the extraction finds, the assumptions it makes and the reasons it rejects a
- * record: one vocabulary for the cards (which escape it into Markdown) and the SMART app (which escapes
- * it into HTML).
+ * record, and the sentences of the studied population (who is in it, the caveats, the age line): one
+ * vocabulary for the cards (which escape it into Markdown) and the SMART app (which escapes it into HTML).
+ * English constants, each worded once; they become catalogue entries (./messages.ts) with the second
+ * language (issue 18).
  */
 import {
-  AMBIGUOUS_EDITION_TEXT,
   DONG_COHORTS,
+  LIU_TABLE_2,
+  percentText,
   LIU_AGE_RANGE,
   LIU_COHORT,
-  OUT_OF_SCOPE_TEXT,
-  POPULATION_DOUBT_TEXT,
-  ageText,
+  MINIMUM_AGE_YEARS,
   populationDoubts,
+  type AgeStatus,
   type Assessment,
+  type OutOfScopeReason,
+  type PopulationDoubt,
   type Problem,
+  type RecistCategory,
 } from '../core';
-import type { ExtractKey, Extracted, Extraction, ExtractionNote, Unusable } from './extract';
-import { wholeDays } from './selection';
+import type { ExtractKey, Extracted, Extraction, ExtractionNote, Unusable } from '../fhir/extract';
+import type { ObservedResponse } from '../fhir/observed';
+import { wholeDays } from '../fhir/selection';
 
 /** What each extracted input is called on a card or in the app. */
 export const INPUT_LABELS: Readonly<Record<ExtractKey, string>> = {
@@ -206,4 +212,76 @@ const UNIT_LABELS: Readonly<Record<string, string>> = {
 export function unitLabel(ucum: string | undefined): string {
   if (ucum === undefined) return '';
   return UNIT_LABELS[ucum] ?? ucum;
+}
+
+/** Why the rules do not apply to a patient outside the studied population (clinical-spec.md section 2, v2). */
+export const OUT_OF_SCOPE_TEXT: Readonly<Record<OutOfScopeReason, string>> = {
+  'no-npc-diagnosis': 'No active nasopharyngeal carcinoma diagnosis (ICD-10 C11.x or SNOMED 187692001) is recorded.',
+  'distant-metastasis': 'Distant metastasis is recorded (M1, or stage IVC / IVB in the 8th edition): the studies excluded metastatic disease.',
+  'not-locoregionally-advanced': 'The stage is not locoregionally advanced (the studies enrolled stage III\u2013IVA, 8th edition / III\u2013IVB, 7th edition).',
+  'recurrent-disease': 'Recurrent disease is recorded: both studies enrolled newly diagnosed patients before any anti-cancer treatment (Liu 2022 Methods; Dong 2019 Methods).',
+  n0: 'N0 is recorded: neither cohort had N0 patients (Liu 2022 Table 1: N1 3, N2 32, N3 20; Dong 2019 Table 1), although the AJCC tables place T3\u20134 N0 in stage III / IVA.',
+  'under-18': `The patient is younger than ${MINIMUM_AGE_YEARS}: both studies enrolled adults (Liu 2022 Table 1: ${LIU_AGE_RANGE.min}\u2013${LIU_AGE_RANGE.max} years).`,
+};
+
+/** The caveat of each population doubt: a few words for a summary, a sentence for the detail. */
+export const POPULATION_DOUBT_TEXT: Readonly<Record<PopulationDoubt, { readonly short: string; readonly long: string }>> = {
+  'stage-not-recorded': {
+    short: 'stage not recorded',
+    long: 'Stage not recorded: the studies enrolled stage III\u2013IVA (AJCC 8th) / III\u2013IVB (AJCC 7th) only.',
+  },
+  'm-category-not-recorded': {
+    short: 'M not recorded',
+    long: 'M category not recorded: distant metastasis is not excluded by an M category.',
+  },
+  'n-category-not-recorded': {
+    short: 'N not recorded',
+    long: 'N category not recorded: N0, which neither cohort included, is not excluded.',
+  },
+  'age-not-recorded': {
+    short: 'age not recorded',
+    long: `Age not recorded (no birth date): the studies enrolled adults (Liu 2022: ${LIU_AGE_RANGE.min}\u2013${LIU_AGE_RANGE.max} years).`,
+  },
+};
+
+/** The age line of the population section: the age, and whether it lies within Liu 2022's range. */
+export function ageText(age: AgeStatus): string {
+  if (!age.recorded) return POPULATION_DOUBT_TEXT['age-not-recorded'].long;
+  const range = `${LIU_AGE_RANGE.min}\u2013${LIU_AGE_RANGE.max}`;
+  return age.withinLiuRange
+    ? `Age ${age.years}: within the age range of Liu 2022 (${range} years).`
+    : `Age ${age.years}: outside the age range of Liu 2022 (${range} years); the TBF cutoffs were not studied at this age.`;
+}
+
+/** "IVB without an edition": what would decide whether the patient is in scope (clinical-spec.md section 2, v2). */
+export const AMBIGUOUS_EDITION_TEXT =
+  'Stage group IVB is recorded without an AJCC edition and without an M category: under the 7th edition IVB is N3 M0 (in the studied population), under the 8th it means distant metastasis (M1). Recording the M category, or the edition of the staging, decides it.';
+
+/** A RECIST 1.1 category in words, for the observed response. */
+export const RECIST_TEXT: Readonly<Record<RecistCategory, string>> = {
+  'complete-response': 'complete response',
+  'partial-response': 'partial response',
+  'stable-disease': 'stable disease',
+  'progressive-disease': 'progressive disease',
+};
+
+/** The same, abbreviated for a summary. */
+export const RECIST_SHORT: Readonly<Record<RecistCategory, string>> = {
+  'complete-response': 'CR',
+  'partial-response': 'PR',
+  'stable-disease': 'SD',
+  'progressive-disease': 'PD',
+};
+
+/**
+ * The observed response in words, labelled "observed" (not a prediction), and what Liu 2022 Table 2 found
+ * after it: residual tumor at one month in 5 of 36 PR and 12 of 19 SD patients. One wording for cards and app.
+ */
+export function observedResponseLines(o: ObservedResponse): string[] {
+  const t2 = LIU_TABLE_2;
+  const share = (n: number, d: number) => percentText(n / d);
+  return [
+    `Observed at 40 Gy: tumor atrophy rate (Liu 2022 Eq. 3) = (${o.pre} \u2212 ${o.post}) / ${o.pre} = ${o.atrophyPercent.toFixed(1)}%: ${RECIST_TEXT[o.recist]} (RECIST 1.1, single-diameter reading). This is the measured response, not a prediction.`,
+    `Liu 2022 Table 2: residual tumor one month after CRT in ${t2.pr.residual} of ${t2.pr.total} PR patients (${share(t2.pr.residual, t2.pr.total)}) and ${t2.sd.residual} of ${t2.sd.total} SD patients (${share(t2.sd.residual, t2.sd.total)}), Pearson \u03c7\u00b2 ${t2.chiSquared}.`,
+  ];
 }
