@@ -17,6 +17,3 @@ export const value = (s: string): Segment => ({ value: s });
 export function plainText(p: Phrase): string {
   return p.map((s) => (typeof s === 'string' ? s : 'strong' in s ? s.strong : s.value)).join('');
 }
-
-/** Several phrases as plain text, one per line. */
-export const plainLines = (ps: readonly Phrase[]): string[] => ps.map(plainText);

@@ -100,7 +100,10 @@ export interface CodeLists {
 }
 
 const snomed = (code: string, display: string): CodeRef => ({ system: SYSTEMS.snomed, code, display, verify: true });
-const loinc = (code: string, display: string): CodeRef => ({ system: SYSTEMS.loinc, code, display });
+const loinc = (code: string, display: string): CodeRef & { readonly display: string } => ({ system: SYSTEMS.loinc, code, display });
+
+/** Plasma EBV DNA viral load (LOINC): the default code searched for and the code a suggested order uses. */
+export const EBV_DNA_VIRAL_LOAD = loinc('47982-4', 'Epstein Barr virus DNA [#/volume] (viral load) in Plasma by NAA with probe detection');
 const snomedValue = <V>(code: string, display: string, value: V): ValueCode<V> => ({ ...snomed(code, display), value });
 const rx = (code: string, display: string, role: ChemotherapyRole): ChemotherapyAgent => ({
   system: SYSTEMS.rxnorm,
@@ -145,7 +148,7 @@ export const DEFAULT_CODE_LISTS: CodeLists = {
     snomedValue('443830009', 'American Joint Committee on Cancer, Cancer Staging Manual, 7th edition neoplasm staging system', 7),
     snomedValue('897275008', 'American Joint Committee on Cancer, Cancer Staging Manual, 8th edition neoplasm staging system', 8),
   ],
-  ebvDna: [loinc('47982-4', 'Epstein Barr virus DNA [#/volume] (viral load) in Plasma by NAA with probe detection')],
+  ebvDna: [EBV_DNA_VIRAL_LOAD],
   project: {
     tumorBloodFlow: 'tumor-blood-flow',
     ictos: 'ictos',

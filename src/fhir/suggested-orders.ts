@@ -6,7 +6,7 @@
  */
 import type { ServiceRequest } from 'fhir/r4';
 import type { OrderableId } from '../core';
-import { DEFAULT_CODE_LISTS, SYSTEMS } from './codes';
+import { EBV_DNA_VIRAL_LOAD } from './codes';
 
 export const ORDERABLE_SYSTEM = 'https://npc-cds.org/fhir/CodeSystem/npc-orderables';
 
@@ -17,16 +17,9 @@ export interface FullCoding {
   readonly display: string;
 }
 
-/** The display of a default EBV DNA code (src/fhir/codes.ts), so the order and the search name it alike. */
-function ebvDnaDisplay(code: string): string {
-  const display = DEFAULT_CODE_LISTS.ebvDna.find((c) => c.code === code)?.display;
-  if (display === undefined) throw new Error(`EBV DNA code ${code} is not in the default code lists`);
-  return display;
-}
-
 /** The code of each suggested order. */
 export const ORDERABLE_CODES: Readonly<Record<OrderableId, FullCoding>> = {
-  'ebv-dna': { system: SYSTEMS.loinc, code: '47982-4', display: ebvDnaDisplay('47982-4') },
+  'ebv-dna': { system: EBV_DNA_VIRAL_LOAD.system, code: EBV_DNA_VIRAL_LOAD.code, display: EBV_DNA_VIRAL_LOAD.display },
   'asl-mri': { system: ORDERABLE_SYSTEM, code: 'asl-mri-tumor-blood-flow', display: 'ASL perfusion MRI of the nasopharynx with tumor blood flow measurement' },
   'radiomics-mri': { system: ORDERABLE_SYSTEM, code: 'ce-t1-mri-ictos', display: 'Contrast-enhanced T1-weighted MRI radiomic analysis (ICTOS features, tumor volume)' },
 };

@@ -1,5 +1,5 @@
 /** The card envelope every card builder uses: the context a card is built from, the formatting of the evidence registry, the source, SMART app link and findings of a card, and the citation lines. */
-import { CITATIONS, populationDoubts, hazardRatioText, intervalText, percentText, pValueText, type Assessment, type IctosFeature, type PopulationDoubt, type RiskFactor, type ThresholdSets } from '../../core';
+import { CITATIONS, populationDoubts, intervalText, type Assessment, type PopulationDoubt, type ThresholdSets } from '../../core';
 import type { ExtractKey, Extraction } from '../../fhir/extract';
 import { citationText } from '../../explain/citation';
 import { POPULATION_DOUBT_TEXT, populationLines } from '../../explain/labels';
@@ -30,23 +30,7 @@ export interface BuiltCard {
 
 // ---- formatting of the evidence registry ------------------------------------------------------------
 
-export const p = pValueText;
 export const ci = intervalText;
-export const hr = hazardRatioText;
-export const pct = percentText;
-
-export const FEATURE_LABEL: Readonly<Record<IctosFeature, string>> = {
-  skewness: 'skewness',
-  glcmVariance: 'GLCM variance',
-  glrlmLrhgle: 'GLRLM LRHGLE',
-};
-
-export const RISK_LABEL: Readonly<Record<RiskFactor, string>> = {
-  t4: 'T4',
-  'n2-n3': 'N2\u2013N3',
-  'tumor-volume-34ml': 'primary tumor volume \u2265 34 mL',
-  'ebv-dna-2000': 'plasma EBV DNA \u2265 2000 copies/mL',
-};
 
 export const ICTOS_KEYS: readonly ExtractKey[] = ['ictos', 'skewness-z', 'glcm-variance-z', 'glrlm-lrhgle-z', 'skewness', 'glcm-variance', 'glrlm-lrhgle'];
 export const STAGING_KEYS: readonly ExtractKey[] = ['t-category', 'n-category', 'm-category', 'stage-group'];
