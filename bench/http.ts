@@ -105,6 +105,10 @@ async function serve(): Promise<void> {
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       LOG_LEVEL: spec.logging,
       DATABASE_PATH: path.join(dir, 'npc-cds.sqlite'),
+      // A closed-loop benchmark keeps the loop busy all the time: the utilization and delay bounds of load
+      // shedding would answer 503 by design, and the ceiling sheds nothing. Requests in flight stay bounded.
+      MAX_EVENT_LOOP_UTILIZATION: '0',
+      MAX_EVENT_LOOP_DELAY_MS: '0',
       ...(spec.trustedIssuers !== undefined ? { TRUSTED_ISSUERS: spec.trustedIssuers } : {}),
     };
     const config = loadConfig(env, dir);
@@ -707,6 +711,28 @@ function attribute(p: CpuProfile): Map<string, number> {
   return totals;
 }
 
+/** The functions with the most self time, as table rows: µs per request over `requests`. */
+function topFunctions(p: CpuProfile, requests: number, n = 40): string[] {
+  const self = new Map<number, number>();
+  (p.samples ?? []).forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas?.[i] ?? 0)));
+  const byFunction = new Map<string, { name: string; where: string; us: number }>();
+  for (const node of p.nodes) {
+    const us = self.get(node.id) ?? 0;
+    const f = node.callFrame;
+    if (us === 0 || f.functionName === '(idle)' || f.functionName === '(root)') continue;
+    const file = f.url.replace(/^.*\/node_modules\//, '').replace(/^.*\/dist\//, '').replace(/^file:\/\//, '');
+    const where = file === '' ? '' : `${file}:${f.lineNumber + 1}`;
+    const key = `${f.functionName}@${where}`;
+    const entry = byFunction.get(key) ?? { name: f.functionName === '' ? '(anonymous)' : f.functionName, where, us: 0 };
+    entry.us += us;
+    byFunction.set(key, entry);
+  }
+  return [...byFunction.values()]
+    .sort((a, b) => b.us - a.us)
+    .slice(0, n)
+    .map((e) => `| \`${e.name}\` | ${e.where} | ${fmt(e.us / requests, 1)} |`);
+}
+
 /**
  * Where the time goes: the ceiling and the service (no JWT, logging off) each under 10 connections for
  * DURATION_S after a warm-up, sampled by the V8 profiler in the server child during the measured run
@@ -720,15 +746,21 @@ async function profile(): Promise<void> {
   expectCards('the service', first);
   const ceiling = await startServer({ kind: 'ceiling', body: first.text });
   const perRequest = new Map<string, Map<string, number>>();
+  const hottest = new Map<string, string[]>();
   const summary: string[] = [];
   try {
     for (const [name, server] of [['ceiling', ceiling], ['service', service]] as const) {
       await fire({ url: server.url, body, connections: 10, durationS: INITIAL_WARMUP_S });
       await server.profileStart();
       const m = await fire({ url: server.url, body, connections: 10, durationS: DURATION_S });
-      const owners = attribute(await server.profileStop());
+      const cpu = await server.profileStop();
+      const owners = attribute(cpu);
       const n = Math.max(1, m.ok + m.non2xx);
       perRequest.set(name, new Map([...owners].map(([k, v]) => [k, v / n])));
+      const file = path.join(os.tmpdir(), `npc-cds-bench-${name}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(cpu));
+      hottest.set(name, topFunctions(cpu, n));
+      summary.push(`${name}: profile written to ${file} (open in Chrome DevTools or speedscope)`);
       summary.push(`${name}: ${fmt(m.rps)} req/s at 10 connections while profiled, ${n} requests`);
     }
   } finally {
@@ -748,6 +780,12 @@ async function profile(): Promise<void> {
       ...owners.map((o) => `| ${o} | ${fmt(svc.get(o) ?? 0, 3)} | ${fmt(top.get(o) ?? 0, 3)} |`),
       `| **busy, total** | **${fmt(busy(svc), 3)}** | **${fmt(busy(top), 3)}** |`,
       '',
+      'The service\'s hottest functions (self time, µs per request):',
+      '',
+      '| function | where | µs / request |',
+      '|---|---|---:|',
+      ...(hottest.get('service') ?? []),
+      '',
     ].join('\n'),
   );
 }
@@ -759,7 +797,26 @@ async function stagesOnly(): Promise<void> {
   process.stdout.write(`${stages.map((s) => `${s.stage}: median ${fmt(s.median, 0)} µs, mean ${fmt(s.mean, 0)} µs`).join('\n')}\n`);
 }
 
-const run = mode === 'serve' ? serve : mode === '--profile' ? profile : mode === '--stages' ? stagesOnly : main;
+/** `--quick`: the ceiling and the service (no JWT, logging off) at 10 connections, for iterating on a change. */
+async function quick(): Promise<void> {
+  const body = JSON.stringify(benchRequest(new Date(), randomUUID()).body);
+  const service = await startServer({ kind: 'service', logging: 'silent' });
+  const first = await probe(service.url, body);
+  expectCards('the service', first);
+  const ceiling = await startServer({ kind: 'ceiling', body: first.text });
+  try {
+    for (const [name, server] of [['ceiling', ceiling], ['service', service]] as const) {
+      await fire({ url: server.url, body, connections: 10, durationS: INITIAL_WARMUP_S });
+      const m = await measure(server, { url: server.url, body, connections: 10, durationS: 5 });
+      process.stdout.write(`${name}: ${fmt(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${fmt(m.serverMsPerRequest, 3)} ms CPU / request, non-2xx ${m.non2xx}\n`);
+    }
+  } finally {
+    await ceiling.stop();
+    await service.stop();
+  }
+}
+
+const run = mode === 'serve' ? serve : mode === '--quick' ? quick : mode === '--profile' ? profile : mode === '--stages' ? stagesOnly : main;
 run().catch((e: unknown) => {
   process.stderr.write(`bench/http: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);

@@ -2,7 +2,7 @@
  * Units, converted in one place with a UCUM library (@lhncbc/ucum-lhc). A unit that is not valid UCUM,
  * or that cannot be converted to the unit a rule needs, makes the value unusable: never guessed.
  */
-import { UcumLhcUtils } from '@lhncbc/ucum-lhc';
+import { UcumLhcUtils, type UcumUtils } from '@lhncbc/ucum-lhc';
 import type { Quantity } from 'fhir/r4';
 import { snapDecimal } from '../core';
 import { SYSTEMS } from './codes';
@@ -13,7 +13,30 @@ import { SYSTEMS } from './codes';
  * their definitions after its script has loaded (docs/decisions/0006-smart-app.md, "Bundle budget").
  */
 export function prepareUnitConversion(): void {
-  UcumLhcUtils.getInstance();
+  ucum();
+}
+
+/**
+ * One ucum-lhc utility object for the process. `UcumLhcUtils.getInstance()` is no longer a singleton: each
+ * call constructs an object and counts every unit of the tables (about 0.1 ms; profiled in
+ * bench/RESULTS.md).
+ */
+let utils: UcumUtils | undefined;
+const ucum = (): UcumUtils => (utils ??= UcumLhcUtils.getInstance());
+
+/**
+ * Whether a unit string is valid UCUM, remembered per string: a deployment sends a handful of units, and
+ * the library parses the string on every call. Bounded, so that request data cannot grow it without end.
+ */
+const VALIDITY_CACHE_SIZE = 512;
+const validity = new Map<string, boolean>();
+function validUcum(unit: string): boolean {
+  const known = validity.get(unit);
+  if (known !== undefined) return known;
+  const valid = quietly(() => ucum().validateUnitString(unit)).status === 'valid';
+  if (validity.size >= VALIDITY_CACHE_SIZE) validity.clear();
+  validity.set(unit, valid);
+  return valid;
 }
 
 /** The unit each kind of measurement is converted to. */
@@ -112,9 +135,9 @@ export function convertQuantity(q: Quantity | undefined, kind: MeasurementKind):
   // UCUM units are printable ASCII without spaces; anything else is refused before the library sees it
   // (ucum-lhc writes the unit to the console when its parser throws).
   if (!UCUM_CHARACTERS.test(recorded)) return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
-  if (quietly(() => UcumLhcUtils.getInstance().validateUnitString(recorded)).status !== 'valid') return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
+  if (!validUcum(recorded)) return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
   const value = q.value;
-  const result = quietly(() => UcumLhcUtils.getInstance().convertUnitTo(recorded, value, target));
+  const result = quietly(() => ucum().convertUnitTo(recorded, value, target));
   if (result.status !== 'succeeded' || typeof result.toVal !== 'number' || !Number.isFinite(result.toVal)) {
     return { ok: false, problem: 'unit-not-convertible', recordedUnit: recorded };
   }

@@ -10,8 +10,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/store/migrations';
 import { openSqliteStore } from '../../src/store/sqlite';
-import type { Store } from '../../src/store/store';
-import { storeContract, type ContractBackend, type ContractDatabase } from './contract';
+import type { IssuedCard, Store } from '../../src/store/store';
+import { card, storeContract, type ContractBackend, type ContractDatabase } from './contract';
 
 let dir: string;
 beforeAll(() => {
@@ -119,6 +119,49 @@ describe('SQLite only', () => {
     expect(await store.ping()).toBe(true);
     await exited;
     inspect(file, (db) => expect(db.pragma('journal_mode', { simple: true })).toBe('wal'));
+  });
+
+  const storedUuids = (file: string): string[] =>
+    inspect(file, (db) => db.prepare<[], { uuid: string }>('SELECT uuid FROM issued_cards ORDER BY uuid').all().map((r) => r.uuid));
+
+  test('the cards of requests served in one turn of the event loop are committed together, and no request is answered before its cards are on disk', async () => {
+    const file = path.join(dir, 'group-commit.sqlite');
+    const store = await open(file);
+    const recorded = ['g1', 'g2', 'g3', 'g4', 'g5'].map((uuid) => store.recordCards([card(uuid, [['rule', 'outcome']])]));
+    let settled = 0;
+    recorded.forEach((p) => void p.then(() => (settled += 1)));
+    await Promise.resolve();
+    // Still in the same turn: nothing is committed and no promise has settled.
+    expect(storedUuids(file)).toEqual([]);
+    expect(settled).toBe(0);
+    await Promise.all(recorded);
+    expect(storedUuids(file)).toEqual(['g1', 'g2', 'g3', 'g4', 'g5']);
+    expect(inspect(file, (db) => db.prepare('SELECT COUNT(*) AS n FROM card_findings').get())).toEqual({ n: 5 });
+  });
+
+  test('a card that cannot be written fails only its own request: the other requests of the same group commit are stored', async () => {
+    const file = path.join(dir, 'group-commit-failure.sqlite');
+    const store = await open(file);
+    // A finding without a rule passes the checks made at the call and fails inside the transaction.
+    const unwritable = card('bad', []);
+    const broken = { ...unwritable, findings: [{ outcome: 'x' } as unknown as IssuedCard['findings'][number]] };
+    const results = await Promise.allSettled([
+      store.recordCards([card('ok1', [['rule', 'a']])]),
+      store.recordCards([broken]),
+      store.recordCards([card('ok2', [['rule', 'b']])]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(storedUuids(file)).toEqual(['ok1', 'ok2']);
+  });
+
+  test('closing the store writes the cards still waiting for the group commit (a SIGTERM loses none)', async () => {
+    const file = path.join(dir, 'group-commit-close.sqlite');
+    const store = await openSqliteStore(file);
+    const recorded = store.recordCards([card('last', [['rule', 'outcome']])]);
+    await store.close();
+    await expect(recorded).resolves.toBeUndefined();
+    expect(storedUuids(file)).toEqual(['last']);
+    await expect(store.recordCards([card('after', [])])).rejects.toThrow('not open');
   });
 
   test('an in-memory store works without a file, and two of them have different salts', async () => {
