@@ -734,39 +734,49 @@ function topFunctions(p: CpuProfile, requests: number, n = 40): string[] {
 }
 
 /**
+ * Starts the service (no JWT, logging off) and the ceiling answering its captured response; then, for the
+ * ceiling and the service in turn, warms it up at 10 connections and calls `run`. Stops both at the end.
+ */
+async function eachWarmServer(run: (name: 'ceiling' | 'service', server: RunningServer, body: string) => Promise<void>): Promise<void> {
+  const body = JSON.stringify(benchRequest(new Date(), randomUUID()).body);
+  const service = await startServer({ kind: 'service', logging: 'silent' });
+  const first = await probe(service.url, body);
+  expectCards('the service', first);
+  const ceiling = await startServer({ kind: 'ceiling', body: first.text });
+  try {
+    for (const [name, server] of [['ceiling', ceiling], ['service', service]] as const) {
+      await fire({ url: server.url, body, connections: 10, durationS: INITIAL_WARMUP_S });
+      await run(name, server, body);
+    }
+  } finally {
+    await ceiling.stop();
+    await service.stop();
+  }
+}
+
+/**
  * Where the time goes: the ceiling and the service (no JWT, logging off) each under 10 connections for
  * DURATION_S after a warm-up, sampled by the V8 profiler in the server child during the measured run
  * only; each sample goes to the innermost frame owned by a package or a src module (node internals go
  * to their caller), and the owners' time is divided by the requests answered.
  */
 async function profile(): Promise<void> {
-  const body = JSON.stringify(benchRequest(new Date(), randomUUID()).body);
-  const service = await startServer({ kind: 'service', logging: 'silent' });
-  const first = await probe(service.url, body);
-  expectCards('the service', first);
-  const ceiling = await startServer({ kind: 'ceiling', body: first.text });
   const perRequest = new Map<string, Map<string, number>>();
   const hottest = new Map<string, string[]>();
   const summary: string[] = [];
-  try {
-    for (const [name, server] of [['ceiling', ceiling], ['service', service]] as const) {
-      await fire({ url: server.url, body, connections: 10, durationS: INITIAL_WARMUP_S });
-      await server.profileStart();
-      const m = await fire({ url: server.url, body, connections: 10, durationS: DURATION_S });
-      const cpu = await server.profileStop();
-      const owners = attribute(cpu);
-      const n = Math.max(1, m.ok + m.non2xx);
-      perRequest.set(name, new Map([...owners].map(([k, v]) => [k, v / n])));
-      const file = path.join(os.tmpdir(), `npc-cds-bench-${name}.cpuprofile`);
-      writeFileSync(file, JSON.stringify(cpu));
-      hottest.set(name, topFunctions(cpu, n));
-      summary.push(`${name}: profile written to ${file} (open in Chrome DevTools or speedscope)`);
-      summary.push(`${name}: ${fmt(m.rps)} req/s at 10 connections while profiled, ${n} requests`);
-    }
-  } finally {
-    await ceiling.stop();
-    await service.stop();
-  }
+  await eachWarmServer(async (name, server, body) => {
+    await server.profileStart();
+    const m = await fire({ url: server.url, body, connections: 10, durationS: DURATION_S });
+    const cpu = await server.profileStop();
+    const owners = attribute(cpu);
+    const n = Math.max(1, m.ok + m.non2xx);
+    perRequest.set(name, new Map([...owners].map(([k, v]) => [k, v / n])));
+    const file = path.join(os.tmpdir(), `npc-cds-bench-${name}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(cpu));
+    hottest.set(name, topFunctions(cpu, n));
+    summary.push(`${name}: profile written to ${file} (open in Chrome DevTools or speedscope)`);
+    summary.push(`${name}: ${fmt(m.rps)} req/s at 10 connections while profiled, ${n} requests`);
+  });
   const svc = perRequest.get('service') ?? new Map<string, number>();
   const top = perRequest.get('ceiling') ?? new Map<string, number>();
   const owners = [...new Set([...svc.keys(), ...top.keys()])].filter((o) => o !== '(idle)').sort((a, b) => (svc.get(b) ?? 0) - (svc.get(a) ?? 0));
@@ -799,21 +809,10 @@ async function stagesOnly(): Promise<void> {
 
 /** `--quick`: the ceiling and the service (no JWT, logging off) at 10 connections, for iterating on a change. */
 async function quick(): Promise<void> {
-  const body = JSON.stringify(benchRequest(new Date(), randomUUID()).body);
-  const service = await startServer({ kind: 'service', logging: 'silent' });
-  const first = await probe(service.url, body);
-  expectCards('the service', first);
-  const ceiling = await startServer({ kind: 'ceiling', body: first.text });
-  try {
-    for (const [name, server] of [['ceiling', ceiling], ['service', service]] as const) {
-      await fire({ url: server.url, body, connections: 10, durationS: INITIAL_WARMUP_S });
-      const m = await measure(server, { url: server.url, body, connections: 10, durationS: 5 });
-      process.stdout.write(`${name}: ${fmt(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${fmt(m.serverMsPerRequest, 3)} ms CPU / request, non-2xx ${m.non2xx}\n`);
-    }
-  } finally {
-    await ceiling.stop();
-    await service.stop();
-  }
+  await eachWarmServer(async (name, server, body) => {
+    const m = await measure(server, { url: server.url, body, connections: 10, durationS: 5 });
+    process.stdout.write(`${name}: ${fmt(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${fmt(m.serverMsPerRequest, 3)} ms CPU / request, non-2xx ${m.non2xx}\n`);
+  });
 }
 
 const run = mode === 'serve' ? serve : mode === '--quick' ? quick : mode === '--profile' ? profile : mode === '--stages' ? stagesOnly : main;
