@@ -2,7 +2,7 @@
  * Units, converted in one place with a UCUM library (@lhncbc/ucum-lhc). A unit that is not valid UCUM,
  * or that cannot be converted to the unit a rule needs, makes the value unusable: never guessed.
  */
-import { UcumLhcUtils, type UcumUtils } from '@lhncbc/ucum-lhc';
+import { UcumLhcUtils, type Unit, type UcumUtils } from '@lhncbc/ucum-lhc';
 import type { Quantity } from 'fhir/r4';
 import { snapDecimal } from '../core';
 import { SYSTEMS } from './codes';
@@ -136,10 +136,38 @@ export function convertQuantity(q: Quantity | undefined, kind: MeasurementKind):
   // (ucum-lhc writes the unit to the console when its parser throws).
   if (!UCUM_CHARACTERS.test(recorded)) return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
   if (!validUcum(recorded)) return { ok: false, problem: 'unit-invalid', recordedUnit: recorded };
-  const value = q.value;
-  const result = quietly(() => ucum().convertUnitTo(recorded, value, target));
-  if (result.status !== 'succeeded' || typeof result.toVal !== 'number' || !Number.isFinite(result.toVal)) {
-    return { ok: false, problem: 'unit-not-convertible', recordedUnit: recorded };
+  const toVal = convertValue(recorded, q.value, target);
+  if (toVal === undefined) return { ok: false, problem: 'unit-not-convertible', recordedUnit: recorded };
+  return ok(snapDecimal(toVal), recorded, recorded);
+}
+
+/**
+ * The parsed units of each (recorded, target) pair the library converted, or `null` when it could not:
+ * the library parses both unit strings on every call (about 60 µs of a request's 2 ms, profiled in
+ * bench/RESULTS.md). A later value of the same pair goes through the same `toUnit.convertFrom(value,
+ * fromUnit)` that `convertUnitTo` runs for a conversion without molecular weight or charge, which is the
+ * only kind that can succeed here. Bounded like the validity cache.
+ */
+const conversions = new Map<string, { readonly from: Unit; readonly to: Unit } | null>();
+
+/** `value` in `recorded` converted to `target` by ucum-lhc, or undefined when it cannot be (valid UCUM assumed). */
+function convertValue(recorded: string, value: number, target: string): number | undefined {
+  const key = `${recorded}\u0000${target}`;
+  let pair = conversions.get(key);
+  let toVal: number | null = null;
+  if (pair === undefined) {
+    const result = quietly(() => ucum().convertUnitTo(recorded, value, target));
+    const { fromUnit, toUnit } = result;
+    pair = result.status === 'succeeded' && fromUnit !== undefined && toUnit !== undefined ? { from: fromUnit, to: toUnit } : null;
+    if (conversions.size >= VALIDITY_CACHE_SIZE) conversions.clear();
+    conversions.set(key, pair);
+    toVal = result.toVal;
+  } else if (pair !== null) {
+    try {
+      toVal = pair.to.convertFrom(value, pair.from);
+    } catch {
+      toVal = null;
+    }
   }
-  return ok(snapDecimal(result.toVal), recorded, recorded);
+  return pair !== null && typeof toVal === 'number' && Number.isFinite(toVal) ? toVal : undefined;
 }

@@ -1,4 +1,6 @@
-import { convertQuantity } from '../../src/fhir/units';
+import { UcumLhcUtils } from '@lhncbc/ucum-lhc';
+import { snapDecimal } from '../../src/core';
+import { convertQuantity, TARGET_UNITS } from '../../src/fhir/units';
 
 const UCUM = 'http://unitsofmeasure.org';
 const q = (value: number, code?: string, extra: Record<string, unknown> = {}) => ({
@@ -50,5 +52,25 @@ describe('unit conversion with UCUM (clinical-spec.md sections 3 and 4)', () => 
       ok: true,
       value: 40,
     });
+  });
+
+  // The parsed units of a pair are kept after its first conversion: every later value must still be what the
+  // library itself answers, and a pair it cannot convert must stay unconvertible.
+  test.each([
+    { unit: 'mL/g/s', kind: 'tbf' },
+    { unit: 'mL/min/(100.g)', kind: 'tbf' },
+    { unit: 'cm', kind: 'diameter' },
+    { unit: 'cGy', kind: 'dose' },
+    { unit: '10*3{copies}/mL', kind: 'ebv' },
+  ] as const)('every value in $unit converts as the library converts it, the first time and after', ({ unit, kind }) => {
+    const library = UcumLhcUtils.getInstance();
+    for (const value of [0.025, 1, 3.784, 150.2, 2.5e-7, 123456.789, 0]) {
+      const expected = library.convertUnitTo(unit, value, TARGET_UNITS[kind]).toVal as number;
+      expect(convertQuantity(q(value, unit), kind)).toMatchObject({ ok: true, value: snapDecimal(expected), convertedFrom: unit });
+    }
+  });
+
+  test('a pair the library cannot convert stays unconvertible for every value', () => {
+    for (const value of [150, 1, 0]) expect(convertQuantity(q(value, 'mmol/L'), 'tbf')).toMatchObject({ ok: false, problem: 'unit-not-convertible' });
   });
 });
