@@ -9,14 +9,18 @@ import type { Phrase } from '../explain/phrase';
 declare const MD: unique symbol;
 export type Md = string & { readonly [MD]: true };
 
-/** Characters with a meaning anywhere in a GFM line: escapes, code, emphasis, links, images, tables, HTML, strikethrough, entities. */
-const INLINE = /[\\`*_[\]()!|<>~&]/g;
-
 /**
- * What every autolink needs: `.` (`www.`, a domain), `@` (an email), `:` (a scheme: `https:`, `mailto:`,
- * `xmpp:`, `ftp:`). Each is ASCII punctuation, which CommonMark lets be backslash-escaped and renders as itself.
+ * Characters with a meaning anywhere in a GFM line (escapes, code, emphasis, links, images, tables, HTML,
+ * strikethrough, entities), and what every autolink needs: `.` (`www.`, a domain), `@` (an email), `:` (a
+ * scheme: `https:`, `mailto:`, `xmpp:`, `ftp:`). Each is ASCII punctuation, which CommonMark lets be
+ * backslash-escaped and renders as itself.
  */
-const AUTOLINK = /[.@:]/g;
+const ESCAPED = /[\\`*_[\]()!|<>~&.@:]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]+/g;
+/** Whether `text` has anything to do: a character to escape or replace, a `/`, or a leading block marker. */
+// eslint-disable-next-line no-control-regex
+const SPECIAL = /[\u0000-\u001f\u007f\u2028\u2029\\`*_[\]()!|<>~&.@:/]|^\s*[#+\-=]/;
 
 /**
  * Escapes text from a record (a display, a unit, an id, a date) so that it renders as itself and never as
@@ -26,16 +30,16 @@ const AUTOLINK = /[.@:]/g;
  * text, and each escaped character is a run of its own, so every `.`, `@` and `:` is escaped and `//` is
  * broken (`/\/`, linkify's protocol-relative links). Emails, `mailto:` and other schemes, `www.` and bare
  * domains (`evil.com`, IDN included) all need one of them. Line breaks and other control characters become
- * spaces; the text is cut at `max` characters before escaping.
+ * spaces; the text is cut at `max` characters before escaping. Text with none of these (most ids and
+ * dates) is returned as it is, without a copy.
  */
 export function text(value: string | number, max = 200): Md {
-  const s = String(value)
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
-    .slice(0, max);
-  return s
-    .replace(INLINE, (c) => `\\${c}`)
-    .replace(AUTOLINK, (c) => `\\${c}`)
+  const given = String(value);
+  if (!SPECIAL.test(given)) return (given.length > max ? given.slice(0, max) : given) as Md;
+  return given
+    .replace(CONTROL, ' ')
+    .slice(0, max)
+    .replace(ESCAPED, '\\$&')
     .replace(/\/(?=\/)/g, '/\\')
     .replace(/^(\s*)([#+\-=>])/, '$1\\$2') as Md;
 }
