@@ -91,8 +91,31 @@ export function nonFiniteNumberPath(body: unknown): PropertyKey[] | undefined {
   return undefined;
 }
 
-/** Whether any number in `body` is not finite (iterative: a parsed body may nest deeper than the call stack). */
-function hasNonFinite(body: unknown): boolean {
+/**
+ * Whether any number in `body` is not finite. Recursive while the body is shallow (a for-in walk is about
+ * three times faster than one that keeps its own stack and copies each object's values); a body nested
+ * deeper than {@link RECURSION_DEPTH} is walked on from there with an explicit stack, since it may nest
+ * deeper than the call stack.
+ */
+function hasNonFinite(value: unknown, depth = 0): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth >= RECURSION_DEPTH) return hasNonFiniteDeep(value);
+  if (Array.isArray(value)) {
+    for (const member of value as unknown[]) if ((typeof member === 'object' || typeof member === 'number') && hasNonFinite(member, depth + 1)) return true;
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const member = record[key];
+    if ((typeof member === 'object' || typeof member === 'number') && hasNonFinite(member, depth + 1)) return true;
+  }
+  return false;
+}
+
+const RECURSION_DEPTH = 256;
+
+function hasNonFiniteDeep(body: unknown): boolean {
   const stack: unknown[] = [body];
   while (stack.length > 0) {
     const value = stack.pop();

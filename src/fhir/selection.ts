@@ -123,6 +123,24 @@ function daysInMonth(year: number, month: number): number {
  * hour 25) and dates before 1900 (section 4 v2). `Date.parse` alone would read 2026-02-30 as 2 March.
  */
 export function parseFhirDateTime(text: string): ParsedDate {
+  const known = parsedDates.get(text);
+  if (known !== undefined) return known;
+  const parsed = parseUncached(text);
+  if (parsedDates.size >= PARSED_DATES_SIZE) parsedDates.clear();
+  parsedDates.set(text, parsed);
+  return parsed;
+}
+
+/**
+ * The dates already read, by text: a record repeats its dates (each Observation's date is read by every
+ * input whose codes it carries, the treatment dates by every window), and extraction read them about a
+ * hundred times per request. The results are immutable. Bounded, so that request data cannot grow it
+ * without end.
+ */
+const PARSED_DATES_SIZE = 4096;
+const parsedDates = new Map<string, ParsedDate>();
+
+function parseUncached(text: string): ParsedDate {
   const m = FHIR_DATE_TIME.exec(text);
   if (m === null) return { ok: false, problem: 'not-a-date' };
   const [, y, mo, d, h, mi, s, zh, zm] = m;

@@ -92,12 +92,12 @@ describe('dates (clinical-spec.md section 4 v2: a valid calendar date, not befor
     ['1899-12-31', 'before-1900'],
     ['0001-01-01', 'before-1900'],
     ['yesterday', 'not-a-date'],
-  ])('%s is refused (%s)', (text, problem) => {
-    expect(parseFhirDateTime(text)).toEqual({ ok: false, problem });
+  ])('%s is refused (%s), however often it is read', (text, problem) => {
+    for (let i = 0; i < 3; i++) expect(parseFhirDateTime(text)).toEqual({ ok: false, problem });
   });
 
-  test.each(['2028-02-29', '1900-01-01', '2026', '2026-02', '2026-05-25T10:00:00.123+08:00'])('%s is a date', (text) => {
-    expect(parseFhirDateTime(text)).toEqual({ ok: true, ms: Date.parse(text) });
+  test.each(['2028-02-29', '1900-01-01', '2026', '2026-02', '2026-05-25T10:00:00.123+08:00'])('%s is a date, however often it is read', (text) => {
+    for (let i = 0; i < 3; i++) expect(parseFhirDateTime(text)).toEqual({ ok: true, ms: Date.parse(text) });
   });
 
   test('a TBF dated 2026-02-30 is reported and not used (v1 read it as 2 March)', () => {

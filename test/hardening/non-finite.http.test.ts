@@ -43,6 +43,20 @@ describe('numbers too large to represent', () => {
     expect(nonFiniteNumberPath(deep)).toHaveLength(200_000);
   });
 
+  test.each([
+    ['an array', (inner: unknown) => [1, inner]],
+    ['an object', (inner: unknown) => ({ n: 1, inner })],
+  ])('a body nested 200,000 levels deep in %s is finite when it is, and its Infinity is found at the bottom', (_kind, wrap) => {
+    let finite: unknown = 1;
+    let infinite: unknown = Infinity;
+    for (let i = 0; i < 200_000; i += 1) {
+      finite = wrap(finite);
+      infinite = wrap(infinite);
+    }
+    expect(nonFiniteNumberPath(finite)).toBeUndefined();
+    expect(nonFiniteNumberPath(infinite)).toHaveLength(200_000);
+  });
+
   test.each(['1e999', '-1e999', '123e400'])('a Quantity value of %s in the prefetch is a 400 naming the prefetch member, not a 412', async (literal) => {
     const { text, key } = withFirstQuantity(literal);
     const res = await request(t.app).post(HOOK).set('Content-Type', 'application/json').send(text);
