@@ -28,13 +28,14 @@ const ucum = (): UcumUtils => (utils ??= UcumLhcUtils.getInstance());
  * Whether a unit string is valid UCUM, remembered per string: a deployment sends a handful of units, and
  * the library parses the string on every call. Bounded, so that request data cannot grow it without end.
  */
-const VALIDITY_CACHE_SIZE = 512;
+/** Entries each unit cache (validity, conversions) holds at most before it starts again. */
+const UNIT_CACHE_SIZE = 512;
 const validity = new Map<string, boolean>();
 function validUcum(unit: string): boolean {
   const known = validity.get(unit);
   if (known !== undefined) return known;
   const valid = quietly(() => ucum().validateUnitString(unit)).status === 'valid';
-  if (validity.size >= VALIDITY_CACHE_SIZE) validity.clear();
+  if (validity.size >= UNIT_CACHE_SIZE) validity.clear();
   validity.set(unit, valid);
   return valid;
 }
@@ -146,7 +147,7 @@ export function convertQuantity(q: Quantity | undefined, kind: MeasurementKind):
  * the library parses both unit strings on every call (about 60 µs of a request's 2 ms, profiled in
  * bench/RESULTS.md). A later value of the same pair goes through the same `toUnit.convertFrom(value,
  * fromUnit)` that `convertUnitTo` runs for a conversion without molecular weight or charge, which is the
- * only kind that can succeed here. Bounded like the validity cache.
+ * only kind that can succeed here. Bounded at {@link UNIT_CACHE_SIZE}, like the validity cache.
  */
 const conversions = new Map<string, { readonly from: Unit; readonly to: Unit } | null>();
 
@@ -159,7 +160,7 @@ function convertValue(recorded: string, value: number, target: string): number |
     const result = quietly(() => ucum().convertUnitTo(recorded, value, target));
     const { fromUnit, toUnit } = result;
     pair = result.status === 'succeeded' && fromUnit !== undefined && toUnit !== undefined ? { from: fromUnit, to: toUnit } : null;
-    if (conversions.size >= VALIDITY_CACHE_SIZE) conversions.clear();
+    if (conversions.size >= UNIT_CACHE_SIZE) conversions.clear();
     conversions.set(key, pair);
     toVal = result.toVal;
   } else if (pair !== null) {
