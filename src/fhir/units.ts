@@ -24,12 +24,12 @@ export function prepareUnitConversion(): void {
 let utils: UcumUtils | undefined;
 const ucum = (): UcumUtils => (utils ??= UcumLhcUtils.getInstance());
 
+/** Entries each unit cache (validity, conversions) holds at most before it starts again. */
+const UNIT_CACHE_SIZE = 512;
 /**
  * Whether a unit string is valid UCUM, remembered per string: a deployment sends a handful of units, and
  * the library parses the string on every call. Bounded, so that request data cannot grow it without end.
  */
-/** Entries each unit cache (validity, conversions) holds at most before it starts again. */
-const UNIT_CACHE_SIZE = 512;
 const validity = new Map<string, boolean>();
 function validUcum(unit: string): boolean {
   const known = validity.get(unit);
